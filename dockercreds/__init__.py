@@ -1,0 +1,56 @@
+"""dockercreds: container-registry credentials as Docker and Podman find them.
+
+Importing the package is cheap: the public names are loaded from their modules on
+first use, and ``keyring``, ``requests`` and ``subprocess`` are imported only by the
+code paths that need them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any, List
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    "Credentials": "credentials",
+    "DockerConfig": "config",
+    "RegistryAuth": "auth",
+    "get_credentials": "resolver",
+    "get_registry_credentials": "resolver",
+    "load_config": "resolver",
+    "login": "resolver",
+    "logout": "resolver",
+}
+_SUBMODULES = ("errors", "reference")
+
+__all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import errors, reference
+    from .auth import RegistryAuth
+    from .config import DockerConfig
+    from .credentials import Credentials
+    from .resolver import (
+        get_credentials,
+        get_registry_credentials,
+        load_config,
+        login,
+        logout,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> List[str]:
+    return list(__all__)

@@ -1,0 +1,123 @@
+"""The immutable :class:`Credentials` value that every lookup returns."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, Optional, Tuple
+
+__all__ = ["TOKEN_USERNAME", "Credentials"]
+
+#: The username a credential helper uses to say "the secret is an identity token".
+TOKEN_USERNAME = "<token>"
+
+
+class Credentials:
+    """Credentials for one registry, and where they came from.
+
+    ``server`` is the config key or server URL that matched (what a helper was asked
+    for); ``source`` is ``"file:<path>"``, ``"env:DOCKER_AUTH_CONFIG"``,
+    ``"helper:<name>"`` or ``"keyring"``. Secrets never appear in ``repr`` or ``str``.
+    """
+
+    __slots__ = (
+        "email",
+        "identity_token",
+        "password",
+        "registry_token",
+        "server",
+        "source",
+        "username",
+    )
+
+    server: str
+    username: Optional[str]
+    password: Optional[str]
+    identity_token: Optional[str]
+    registry_token: Optional[str]
+    source: str
+    email: Optional[str]
+
+    def __init__(
+        self,
+        server: str,
+        *,
+        username: Optional[str] = None,
+        password: Optional[str] = None,
+        identity_token: Optional[str] = None,
+        registry_token: Optional[str] = None,
+        source: str = "",
+        email: Optional[str] = None,
+    ) -> None:
+        for name, value in (
+            ("server", server),
+            ("username", username),
+            ("password", password),
+            ("identity_token", identity_token),
+            ("registry_token", registry_token),
+            ("source", source),
+            ("email", email),
+        ):
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def from_helper(cls, server: str, username: str, secret: str, *, source: str) -> Credentials:
+        """Build from a helper answer: username ``<token>`` means an identity token."""
+        if username == TOKEN_USERNAME:
+            return cls(server, identity_token=secret, source=source)
+        return cls(server, username=username, password=secret, source=source)
+
+    def helper_pair(self) -> Tuple[str, str]:
+        """(Username, Secret) as the helper protocol carries them."""
+        if self.identity_token and not self.password:
+            return TOKEN_USERNAME, self.identity_token
+        return self.username or "", self.password or ""
+
+    @property
+    def is_empty(self) -> bool:
+        """True when there is nothing to authenticate with."""
+        return not (self.username or self.password or self.identity_token or self.registry_token)
+
+    def basic_auth(self) -> Optional[str]:
+        """``base64(username:password)`` for a Basic ``Authorization`` header, if any."""
+        if self.username is None and self.password is None:
+            return None
+        raw = f"{self.username or ''}:{self.password or ''}".encode()
+        return base64.b64encode(raw).decode("ascii")
+
+    def replace(self, **changes: Any) -> Credentials:
+        """A copy with some fields changed."""
+        fields = {name: getattr(self, name) for name in self.__slots__}
+        fields.update(changes)
+        server = fields.pop("server")
+        return Credentials(server, **fields)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Credentials is immutable (cannot set {name!r})")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Credentials is immutable (cannot delete {name!r})")
+
+    def _key(self) -> Tuple[Optional[str], ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Credentials):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        kinds = [
+            name
+            for name in ("password", "identity_token", "registry_token")
+            if getattr(self, name)
+        ]
+        secret = "+".join(kinds) if kinds else "none"
+        return (
+            f"<Credentials server={self.server!r} username={self.username!r} "
+            f"secret={secret}(hidden) source={self.source!r}>"
+        )
+
+    __str__ = __repr__

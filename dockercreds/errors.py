@@ -1,0 +1,186 @@
+"""Every exception dockercreds raises.
+
+::
+
+    DockerCredsError                      root; catch this to catch everything
+    ├── InvalidReference (ValueError)     bad image reference; ``.kind`` says which rule
+    ├── InvalidRegistry (ValueError)      bad registry host or config key
+    ├── ConfigError                       a config source could not be used
+    │   ├── ConfigSyntaxError (ValueError)    not JSON: ``.path`` ``.line`` ``.column``
+    │   ├── ConfigFormatError (ValueError)    JSON of the wrong shape / bad entry: ``.path`` ``.key``
+    │   └── ConfigWriteError                  a config file could not be written (or is refused)
+    ├── HelperError                       an external docker-credential-<name> program failed
+    │   ├── HelperNotInstalled                the program is not on PATH
+    │   ├── HelperTimeout                     it ran past DOCKERCREDS_HELPER_TIMEOUT
+    │   ├── HelperFailed                      non-zero exit (other than "not found")
+    │   └── HelperProtocolError               its output is not what the protocol says
+    ├── KeyringError                      the OS keyring could not be used
+    │   ├── NoKeyringError                    no usable backend
+    │   ├── KeyringLockedError                the keyring is locked
+    │   └── InsecureKeyringError              a plaintext backend, refused unless allowed
+    ├── AuthError                         HTTP authentication with a registry failed
+    │   ├── ChallengeError (ValueError)       malformed WWW-Authenticate header
+    │   ├── TokenError                        the token server refused or answered nonsense
+    │   └── UnsafeAuthError                   a credential would go where it must not
+    ├── CredentialsNotFound (LookupError) no credentials where some were required
+    └── KubernetesError (ValueError)      a bad CredentialProviderRequest or Secret input
+
+Messages say what failed, on which value and where (file, key, helper), and what to do.
+They never contain a secret.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+__all__ = [
+    "AuthError",
+    "ChallengeError",
+    "ConfigError",
+    "ConfigFormatError",
+    "ConfigSyntaxError",
+    "ConfigWriteError",
+    "CredentialsNotFound",
+    "DockerCredsError",
+    "HelperError",
+    "HelperFailed",
+    "HelperNotInstalled",
+    "HelperProtocolError",
+    "HelperTimeout",
+    "InsecureKeyringError",
+    "InvalidReference",
+    "InvalidRegistry",
+    "KeyringError",
+    "KeyringLockedError",
+    "KubernetesError",
+    "NoKeyringError",
+    "TokenError",
+    "UnsafeAuthError",
+]
+
+
+class DockerCredsError(Exception):
+    """Root of every error raised by dockercreds."""
+
+
+class InvalidReference(DockerCredsError, ValueError):
+    """An image reference does not follow the distribution/reference grammar.
+
+    ``kind`` is one of ``invalid_format``, ``name_empty``, ``name_too_long``,
+    ``name_contains_uppercase``, ``hex_id``, ``digest_unsupported``,
+    ``digest_invalid_length``, ``digest_invalid_format``.
+    """
+
+    def __init__(self, message: str, *, kind: str, text: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.text = text
+
+
+class InvalidRegistry(DockerCredsError, ValueError):
+    """A registry host or config key cannot be understood."""
+
+
+class ConfigError(DockerCredsError):
+    """A config source could not be read or used."""
+
+    def __init__(self, message: str, *, path: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class ConfigSyntaxError(ConfigError, ValueError):
+    """A config file is not valid JSON; ``line`` and ``column`` are 1-based."""
+
+    def __init__(self, message: str, *, path: Optional[str], line: int, column: int) -> None:
+        super().__init__(message, path=path)
+        self.line = line
+        self.column = column
+
+
+class ConfigFormatError(ConfigError, ValueError):
+    """A config file is JSON but a value has the wrong type or cannot be decoded."""
+
+    def __init__(self, message: str, *, path: Optional[str], key: Optional[str] = None) -> None:
+        super().__init__(message, path=path)
+        self.key = key
+
+
+class ConfigWriteError(ConfigError):
+    """A config file could not be written, or writing it was refused."""
+
+
+class HelperError(DockerCredsError):
+    """An external credential helper program failed.
+
+    ``helper`` is the suffix (``pass`` for ``docker-credential-pass``), ``action`` one of
+    ``get``, ``store``, ``erase``, ``list``.
+    """
+
+    def __init__(self, message: str, *, helper: str, action: str) -> None:
+        super().__init__(message)
+        self.helper = helper
+        self.action = action
+
+
+class HelperNotInstalled(HelperError):
+    """The helper program is not on PATH."""
+
+
+class HelperTimeout(HelperError):
+    """The helper program did not finish in time."""
+
+
+class HelperFailed(HelperError):
+    """The helper program exited non-zero; ``output`` is its (redacted) output."""
+
+    def __init__(
+        self, message: str, *, helper: str, action: str, returncode: int, output: str = ""
+    ) -> None:
+        super().__init__(message, helper=helper, action=action)
+        self.returncode = returncode
+        self.output = output
+
+
+class HelperProtocolError(HelperError):
+    """The helper program's output does not follow the helper protocol."""
+
+
+class KeyringError(DockerCredsError):
+    """The OS keyring could not be used."""
+
+
+class NoKeyringError(KeyringError):
+    """No usable keyring backend is available."""
+
+
+class KeyringLockedError(KeyringError):
+    """The keyring is locked and could not be unlocked."""
+
+
+class InsecureKeyringError(KeyringError):
+    """The selected keyring backend stores secrets in plaintext; refused unless allowed."""
+
+
+class AuthError(DockerCredsError):
+    """Authenticating an HTTP request to a registry failed."""
+
+
+class ChallengeError(AuthError, ValueError):
+    """A WWW-Authenticate header is malformed."""
+
+
+class TokenError(AuthError):
+    """A token server refused the request or answered something unusable."""
+
+
+class UnsafeAuthError(AuthError):
+    """Sending a credential would break a security rule (realm scheme, host, redirect)."""
+
+
+class CredentialsNotFound(DockerCredsError, LookupError):
+    """No credentials were found where some were required."""
+
+
+class KubernetesError(DockerCredsError, ValueError):
+    """A Kubernetes input (CredentialProviderRequest, Secret flags) is invalid."""
