@@ -25,7 +25,19 @@ _EXPORTS = {
 }
 _SUBMODULES = ("errors", "reference")
 
-__all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
+__all__ = [
+    "Credentials",
+    "DockerConfig",
+    "RegistryAuth",
+    "__version__",
+    "errors",
+    "get_credentials",
+    "get_registry_credentials",
+    "load_config",
+    "login",
+    "logout",
+    "reference",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import errors, reference

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 from . import __version__
 from .errors import DockerCredsError
@@ -31,8 +31,29 @@ def _add_get(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _add_source_flags(p)
 
 
+def _sources(args: argparse.Namespace) -> Optional[str]:
+    return "all" if getattr(args, "containers", False) else None
+
+
 def _cmd_get(args: argparse.Namespace) -> int:
-    raise NotImplementedError  # filled in by the core work
+    from .errors import CredentialsNotFound
+    from .protocol import encode_credentials
+    from .resolver import parse_target, resolve
+
+    host, path = parse_target(args.target)
+    creds = resolve(host, path, config=args.config, sources=_sources(args))
+    if creds is None or creds.is_empty:
+        where = f"{host}/{path}" if path else host
+        raise CredentialsNotFound(
+            f"no credentials for {where} (see: dockercreds explain {args.target})"
+        )
+    if creds.registry_token and not (creds.password or creds.identity_token):
+        # the helper protocol has no field for a registry token; print it as the secret
+        username, secret = creds.username or "", creds.registry_token
+    else:
+        username, secret = creds.helper_pair()
+    sys.stdout.write(encode_credentials(creds.server, username, secret) + "\n")
+    return 0
 
 
 def _add_explain(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -43,7 +64,32 @@ def _add_explain(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    raise NotImplementedError  # filled in by the core work
+    import json
+
+    from .resolver import Trace, parse_target, resolve
+
+    trace = Trace()
+    host, path = parse_target(args.target)
+    trace(f"target {args.target!r}: registry {host!r}" + (f", repository {path!r}" if path else ""))
+    if args.config:
+        trace(f"config: only {args.config} (--config)")
+    creds = resolve(host, path, config=args.config, sources=_sources(args), trace=trace)
+    if args.json:
+        result = None
+        if creds is not None:
+            result = {
+                "server": creds.server,
+                "source": creds.source,
+                "username": creds.username,
+                "secret": "identity_token" if creds.identity_token and not creds.password
+                else ("registry_token" if creds.registry_token and not creds.password
+                      else "password"),
+            }
+        doc = {"registry": host, "repository": path, "steps": trace.steps, "result": result}
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        sys.stdout.write("\n".join(trace.steps) + "\n")
+    return 0
 
 
 def _add_source_flags(p: argparse.ArgumentParser) -> None:
@@ -114,7 +160,7 @@ def _cmd_kubelet_plugin(args: argparse.Namespace) -> int:
 
 # --- program ---------------------------------------------------------------------------
 
-_COMMANDS: Dict[str, "tuple[Callable[..., None], Handler]"] = {
+_COMMANDS: Dict[str, tuple[Callable[..., None], Handler]] = {
     "get": (_add_get, _cmd_get),
     "explain": (_add_explain, _cmd_explain),
     "login": (_add_login, _cmd_login),

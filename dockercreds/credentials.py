@@ -8,7 +8,7 @@ from typing import Any, Optional, Tuple
 __all__ = ["TOKEN_USERNAME", "Credentials"]
 
 #: The username a credential helper uses to say "the secret is an identity token".
-TOKEN_USERNAME = "<token>"
+TOKEN_USERNAME = "<token>"  # noqa: S105 - a marker, not a password
 
 
 class Credentials:

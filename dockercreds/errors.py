@@ -5,9 +5,10 @@
     DockerCredsError                      root; catch this to catch everything
     ├── InvalidReference (ValueError)     bad image reference; ``.kind`` says which rule
     ├── InvalidRegistry (ValueError)      bad registry host or config key
+    ├── InvalidCredentials (ValueError)   a username/secret that cannot be stored (empty, ':')
     ├── ConfigError                       a config source could not be used
     │   ├── ConfigSyntaxError (ValueError)    not JSON: ``.path`` ``.line`` ``.column``
-    │   ├── ConfigFormatError (ValueError)    JSON of the wrong shape / bad entry: ``.path`` ``.key``
+    │   ├── ConfigFormatError (ValueError)    wrong shape or bad entry: ``.path`` ``.key``
     │   └── ConfigWriteError                  a config file could not be written (or is refused)
     ├── HelperError                       an external docker-credential-<name> program failed
     │   ├── HelperNotInstalled                the program is not on PATH
@@ -21,7 +22,8 @@
     ├── AuthError                         HTTP authentication with a registry failed
     │   ├── ChallengeError (ValueError)       malformed WWW-Authenticate header
     │   ├── TokenError                        the token server refused or answered nonsense
-    │   └── UnsafeAuthError                   a credential would go where it must not
+    │   ├── UnsafeAuthError                   a credential would go where it must not
+    │   └── LoginRefused                      the registry rejected the credentials at login
     ├── CredentialsNotFound (LookupError) no credentials where some were required
     └── KubernetesError (ValueError)      a bad CredentialProviderRequest or Secret input
 
@@ -48,11 +50,13 @@ __all__ = [
     "HelperProtocolError",
     "HelperTimeout",
     "InsecureKeyringError",
+    "InvalidCredentials",
     "InvalidReference",
     "InvalidRegistry",
     "KeyringError",
     "KeyringLockedError",
     "KubernetesError",
+    "LoginRefused",
     "NoKeyringError",
     "TokenError",
     "UnsafeAuthError",
@@ -79,6 +83,10 @@ class InvalidReference(DockerCredsError, ValueError):
 
 class InvalidRegistry(DockerCredsError, ValueError):
     """A registry host or config key cannot be understood."""
+
+
+class InvalidCredentials(DockerCredsError, ValueError):
+    """A username or secret cannot be stored (empty, or a username with ``:``)."""
 
 
 class ConfigError(DockerCredsError):
@@ -176,6 +184,10 @@ class TokenError(AuthError):
 
 class UnsafeAuthError(AuthError):
     """Sending a credential would break a security rule (realm scheme, host, redirect)."""
+
+
+class LoginRefused(AuthError):
+    """The registry rejected the credentials given to ``login`` (HTTP 401/403)."""
 
 
 class CredentialsNotFound(DockerCredsError, LookupError):

@@ -74,7 +74,7 @@ def encode_list(entries: Mapping[str, str]) -> str:
 def _loads(data: str, what: str) -> object:
     try:
         return json.loads(data)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise ProtocolError(f"{what} is not JSON ({exc.msg} at column {exc.colno})") from None
 
 

@@ -1,0 +1,426 @@
+"""Config sources: find, read and validate Docker and containers auth files.
+
+Reading follows Docker (docker/cli ``configfile``): a missing or 0-byte file is an empty
+config; JSON object keys of known fields match case-insensitively and the last duplicate
+wins; each ``auths`` entry is decoded at load time and a bad one is an error naming the
+file and the key. Unlike Docker, a file that does not parse is an error naming the line
+and column, never silently an empty config.
+
+Sources, in the order the resolver asks them (DESIGN.md "Sources"):
+
+1. ``DOCKER_AUTH_CONFIG``: inline JSON, ``auths`` only.
+2. The Docker config file: explicit path > ``$DOCKER_CONFIG/config.json`` >
+   ``~/.docker/config.json``.
+3. On request, the containers auth files (podman, skopeo): ``REGISTRY_AUTH_FILE``,
+   ``$XDG_RUNTIME_DIR/containers/auth.json`` (``/run/containers/$UID/auth.json``),
+   ``$XDG_CONFIG_HOME/containers/auth.json`` (``~/.config/...``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
+
+from .errors import ConfigError, ConfigFormatError, ConfigSyntaxError
+
+__all__ = [
+    "AuthEntry",
+    "DockerConfig",
+    "Source",
+    "containers_auth_paths",
+    "decode_auth",
+    "docker_config_path",
+    "encode_auth",
+    "load_file",
+    "load_env",
+    "parse_config_text",
+]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+ENV_AUTH_CONFIG = "DOCKER_AUTH_CONFIG"
+
+
+class Source:
+    """Where a config came from: ``kind`` is docker, containers, env or legacy."""
+
+    __slots__ = ("kind", "label", "path")
+
+    def __init__(self, kind: str, label: str, path: Optional[str] = None) -> None:
+        self.kind = kind
+        self.label = label
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"<Source {self.label}>"
+
+
+class AuthEntry:
+    """One decoded ``auths`` entry. Secrets are hidden from ``repr``."""
+
+    __slots__ = ("email", "identity_token", "key", "password", "registry_token", "username")
+
+    def __init__(
+        self,
+        key: str,
+        *,
+        username: Optional[str] = None,
+        password: Optional[str] = None,
+        identity_token: Optional[str] = None,
+        registry_token: Optional[str] = None,
+        email: Optional[str] = None,
+    ) -> None:
+        self.key = key
+        self.username = username
+        self.password = password
+        self.identity_token = identity_token
+        self.registry_token = registry_token
+        self.email = email
+
+    @property
+    def is_empty(self) -> bool:
+        """``{}``: no secret here; the credential store holds it (or nobody does)."""
+        return not (self.username or self.password or self.identity_token or self.registry_token)
+
+    def __repr__(self) -> str:
+        state = "empty" if self.is_empty else "with secret"
+        return f"<AuthEntry {self.key!r} username={self.username!r} {state}>"
+
+
+def encode_auth(username: str, password: str) -> str:
+    """The ``auth`` field: standard base64 of ``username:password``."""
+    return base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+
+
+def decode_auth(value: str, *, where: str, key: str, path: Optional[str]) -> Tuple[str, str]:
+    """Decode an ``auth`` field as Docker does: base64, split at the first ``:``."""
+    cleaned = value.replace("\r", "").replace("\n", "")
+    try:
+        if len(cleaned) % 4:
+            raise ValueError("length is not a multiple of 4")
+        raw = base64.b64decode(cleaned, validate=True)
+    except (binascii.Error, ValueError):
+        raise ConfigFormatError(
+            f"{where}: auths[{key!r}].auth is not valid base64"
+            " (expected base64 of 'username:password'; log in again to rewrite it)",
+            path=path,
+            key=key,
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    username, sep, password = text.partition(":")
+    if not sep or not username:
+        problem = "has no ':'" if not sep else "has an empty username"
+        raise ConfigFormatError(
+            f"{where}: auths[{key!r}].auth {problem} after decoding"
+            " (expected base64 of 'username:password')",
+            path=path,
+            key=key,
+        )
+    return username, password.strip("\x00")
+
+
+class _Obj(dict):  # type: ignore[type-arg]
+    """A JSON object that remembers its pairs in document order (Go field semantics)."""
+
+    pairs: List[Tuple[str, Any]]
+
+    def field(self, name: str) -> Any:
+        """Go struct-field lookup: case-insensitive, the last match in the document wins."""
+        lowered = name.lower()
+        for k, v in reversed(self.pairs):
+            if k.lower() == lowered:
+                return v
+        return None
+
+
+def _pairs_hook(pairs: List[Tuple[str, Any]]) -> _Obj:
+    obj = _Obj(pairs)
+    obj.pairs = pairs
+    return obj
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "null" if value is None else type(value).__name__
+
+
+def _expect_str(value: Any, where: str, what: str, path: Optional[str], key: Optional[str]) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ConfigFormatError(
+            f"{where}: {what} must be a string, not {_type_name(value)}", path=path, key=key
+        )
+    return value
+
+
+class DockerConfig:
+    """One loaded config source.
+
+    ``auths`` maps each raw key to its decoded :class:`AuthEntry`; ``cred_helpers`` maps raw
+    keys to helper names; ``creds_store`` is the default helper (or None). ``data`` is the
+    parsed JSON (for writers that must keep unknown keys). ``warnings`` lists what was
+    accepted but looks wrong (e.g. text after the JSON value).
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        *,
+        auths: Optional[Mapping[str, AuthEntry]] = None,
+        cred_helpers: Optional[Mapping[str, str]] = None,
+        creds_store: Optional[str] = None,
+        data: Optional[Mapping[str, Any]] = None,
+        warnings: Optional[List[str]] = None,
+    ) -> None:
+        self.source = source
+        self.auths: Dict[str, AuthEntry] = dict(auths or {})
+        self.cred_helpers: Dict[str, str] = dict(cred_helpers or {})
+        self.creds_store = creds_store or None
+        self.data: Dict[str, Any] = dict(data or {})
+        self.warnings: List[str] = list(warnings or [])
+        self._index: Any = None
+
+    @property
+    def path(self) -> Optional[str]:
+        return self.source.path
+
+    @property
+    def index(self) -> Any:
+        """The key index (:class:`dockercreds.matcher.KeyIndex`), built once."""
+        if self._index is None:
+            from .matcher import KeyIndex
+
+            self._index = KeyIndex.build(self)
+        return self._index
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.auths or self.cred_helpers or self.creds_store)
+
+    def __repr__(self) -> str:
+        return (
+            f"<DockerConfig {self.source.label} auths={len(self.auths)}"
+            f" credHelpers={len(self.cred_helpers)} credsStore={self.creds_store!r}>"
+        )
+
+
+def _line_col(text: str, pos: int) -> Tuple[int, int]:
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return line, col
+
+
+def parse_config_text(text: str, source: Source, *, legacy: bool = False) -> DockerConfig:
+    """Parse the text of a config file (or of ``DOCKER_AUTH_CONFIG``)."""
+    where = source.label
+    path = source.path
+    if not text.strip():
+        return DockerConfig(source)
+    decoder = json.JSONDecoder(object_pairs_hook=_pairs_hook)
+    start = len(text) - len(text.lstrip())
+    try:
+        data, end = decoder.raw_decode(text, start)
+    except json.JSONDecodeError as exc:
+        hint = ""
+        if text.startswith("\ufeff"):
+            hint = " (the file starts with a byte-order mark; save it as UTF-8 without BOM)"
+        raise ConfigSyntaxError(
+            f"{where}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}{hint}",
+            path=path,
+            line=exc.lineno,
+            column=exc.colno,
+        ) from None
+    warnings: List[str] = []
+    if text[end:].strip():
+        line, col = _line_col(text, end + (len(text[end:]) - len(text[end:].lstrip())))
+        warnings.append(
+            f"{where}: text after the JSON value at line {line}, column {col} is ignored"
+            " (as Docker does)"
+        )
+    if not isinstance(data, _Obj):
+        raise ConfigFormatError(
+            f"{where}: the top level must be a JSON object, not {_type_name(data)}", path=path
+        )
+    if legacy:
+        auths_obj: Any = data
+        helpers_obj: Any = None
+        store: Any = None
+    else:
+        auths_obj = data.field("auths")
+        helpers_obj = data.field("credHelpers")
+        store = data.field("credsStore")
+    auths = _parse_auths(auths_obj, where, path)
+    helpers: Dict[str, str] = {}
+    if helpers_obj is not None:
+        if not isinstance(helpers_obj, dict):
+            raise ConfigFormatError(
+                f"{where}: credHelpers must be an object, not {_type_name(helpers_obj)}", path=path
+            )
+        for key, value in helpers_obj.items():
+            helpers[key] = _expect_str(value, where, f"credHelpers[{key!r}]", path, key)
+    creds_store = _expect_str(store, where, "credsStore", path, None)
+    return DockerConfig(
+        source,
+        auths=auths,
+        cred_helpers={k: v for k, v in helpers.items() if v},
+        creds_store=creds_store or None,
+        data=data,
+        warnings=warnings,
+    )
+
+
+def _parse_auths(obj: Any, where: str, path: Optional[str]) -> Dict[str, AuthEntry]:
+    if obj is None:
+        return {}
+    if not isinstance(obj, dict):
+        raise ConfigFormatError(
+            f"{where}: auths must be an object, not {_type_name(obj)}", path=path
+        )
+    entries: Dict[str, AuthEntry] = {}
+    for key, value in obj.items():
+        if value is None:
+            entries[key] = AuthEntry(key)
+            continue
+        if not isinstance(value, _Obj):
+            raise ConfigFormatError(
+                f"{where}: auths[{key!r}] must be an object, not {_type_name(value)}",
+                path=path,
+                key=key,
+            )
+
+        def text(name: str, value: _Obj = value, key: str = key) -> str:
+            return _expect_str(value.field(name), where, f"auths[{key!r}].{name}", path, key)
+
+        username, password = text("username"), text("password")
+        auth = text("auth")
+        if auth:
+            username, password = decode_auth(auth, where=where, key=key, path=path)
+        entries[key] = AuthEntry(
+            key,
+            username=username or None,
+            password=password or None,
+            identity_token=text("identitytoken") or None,
+            registry_token=text("registrytoken") or None,
+            email=text("email") or None,
+        )
+    return entries
+
+
+def load_file(path: PathLike, *, kind: str = "docker") -> DockerConfig:
+    """Load one config file. Missing or 0-byte: an empty config."""
+    p = Path(path)
+    label = f"file:{p}"
+    legacy = kind == "legacy" or p.name == ".dockercfg"
+    source = Source("legacy" if legacy else kind, label, str(p))
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        return DockerConfig(source)
+    except IsADirectoryError:
+        raise ConfigError(
+            f"{label}: is a directory, not a config file (give the path of config.json)",
+            path=str(p),
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"{label}: cannot read: {exc.strerror or exc}", path=str(p)
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _line_col(raw[: exc.start].decode("utf-8", "replace"), exc.start)
+        raise ConfigSyntaxError(
+            f"{label}: not UTF-8 text at line {line}, column {col}",
+            path=str(p),
+            line=line,
+            column=col,
+        ) from None
+    return parse_config_text(text, source, legacy=legacy)
+
+
+def load_env(environ: Optional[Mapping[str, str]] = None) -> Optional[DockerConfig]:
+    """The inline ``DOCKER_AUTH_CONFIG`` config (``auths`` only), or None when unset."""
+    env = os.environ if environ is None else environ
+    text = env.get(ENV_AUTH_CONFIG)
+    if not text:
+        return None
+    source = Source("env", f"env:{ENV_AUTH_CONFIG}")
+    config = parse_config_text(text, source)
+    # Only auths are honoured from the environment (as Docker does).
+    config.cred_helpers = {}
+    config.creds_store = None
+    return config
+
+
+def docker_config_dir(environ: Optional[Mapping[str, str]] = None) -> Path:
+    """``$DOCKER_CONFIG`` (when non-empty) or ``~/.docker``."""
+    env = os.environ if environ is None else environ
+    configured = env.get("DOCKER_CONFIG")
+    if configured:
+        return Path(configured)
+    home = env.get("HOME") or str(Path.home())
+    return Path(home) / ".docker"
+
+
+def docker_config_path(environ: Optional[Mapping[str, str]] = None) -> Path:
+    """The Docker config file: ``$DOCKER_CONFIG/config.json`` or ``~/.docker/config.json``."""
+    return docker_config_dir(environ) / "config.json"
+
+
+def containers_auth_paths(environ: Optional[Mapping[str, str]] = None) -> List[Path]:
+    """The containers auth files in containers/image order."""
+    env = os.environ if environ is None else environ
+    paths: List[Path] = []
+    explicit = env.get("REGISTRY_AUTH_FILE")
+    if explicit:
+        paths.append(Path(explicit))
+    runtime = env.get("XDG_RUNTIME_DIR")
+    if runtime:
+        paths.append(Path(runtime) / "containers" / "auth.json")
+    elif hasattr(os, "getuid"):
+        paths.append(Path("/run/containers") / str(os.getuid()) / "auth.json")
+    config_home = env.get("XDG_CONFIG_HOME") or str(
+        Path(env.get("HOME") or str(Path.home())) / ".config"
+    )
+    paths.append(Path(config_home) / "containers" / "auth.json")
+    seen: List[Path] = []
+    for p in paths:
+        if p not in seen:
+            seen.append(p)
+    return seen
+
+
+def iter_default_sources(
+    sources: str = "docker", environ: Optional[Mapping[str, str]] = None
+) -> Iterator[DockerConfig]:
+    """Load the default sources lazily, in order. ``sources``: docker, containers or all."""
+    if sources not in ("docker", "containers", "all"):
+        raise ValueError(f"sources must be 'docker', 'containers' or 'all', not {sources!r}")
+    if sources in ("docker", "all"):
+        env_config = load_env(environ)
+        if env_config is not None:
+            yield env_config
+        yield load_file(docker_config_path(environ))
+    if sources in ("containers", "all"):
+        for path in containers_auth_paths(environ):
+            config = load_file(path, kind="containers")
+            # containers/image ignores credsStore (container-libs#278)
+            config.creds_store = None
+            yield config

@@ -1,0 +1,159 @@
+"""Registry hosts and config keys: normalization and Docker Hub aliases.
+
+A config key (in ``auths`` or ``credHelpers``) comes in several shapes::
+
+    https://index.docker.io/v1/     URL form: scheme, host[:port], path (path dropped)
+    quay.io                         host form
+    localhost:5000                  host with a port (ports are significant)
+    [::1]:5000                      IPv6 literal in brackets
+    quay.io/org/app                 namespace: host plus repository path (no scheme)
+
+:func:`parse_key` turns any of them into a :class:`Key`: a lowercase host (Docker Hub
+aliases folded to ``docker.io``) and, for namespaces, the path. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Optional, Tuple
+
+from .errors import InvalidRegistry
+
+__all__ = [
+    "HUB_ALIASES",
+    "HUB_API_HOST",
+    "HUB_DOMAIN",
+    "HUB_KEY",
+    "Key",
+    "api_host",
+    "helper_server",
+    "is_hub",
+    "is_loopback",
+    "normalize_registry",
+    "parse_key",
+    "split_host_port",
+]
+
+#: The key Docker writes for Docker Hub, and asks helpers with.
+HUB_KEY = "https://index.docker.io/v1/"
+#: The domain of Docker Hub in image references.
+HUB_DOMAIN = "docker.io"
+#: The host that serves Docker Hub's registry API.
+HUB_API_HOST = "registry-1.docker.io"
+#: Hosts that all mean Docker Hub.
+HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+
+_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-_")
+_IPV6_CHARS = frozenset("0123456789abcdef:.%")
+
+
+class Key(NamedTuple):
+    """A config key understood: ``host`` (normalized), ``path`` ("" for a host key)."""
+
+    host: str
+    path: str
+    scheme: str  # "https", "http", "" (no scheme) or another scheme as written
+
+    @property
+    def is_namespace(self) -> bool:
+        return bool(self.path)
+
+
+def split_host_port(hostport: str) -> Tuple[str, Optional[str]]:
+    """``"[::1]:5000"`` -> ``("[::1]", "5000")``; ``"quay.io"`` -> ``("quay.io", None)``."""
+    if hostport.startswith("["):
+        end = hostport.find("]")
+        if end < 0:
+            raise InvalidRegistry(f"invalid registry {hostport!r}: unclosed '[' in IPv6 address")
+        host, rest = hostport[: end + 1], hostport[end + 1 :]
+        if not rest:
+            return host, None
+        if not rest.startswith(":"):
+            raise InvalidRegistry(f"invalid registry {hostport!r}: text after ']'")
+        return host, rest[1:]
+    host, sep, port = hostport.partition(":")
+    return host, (port if sep else None)
+
+
+def _normalize_hostport(hostport: str, original: str) -> str:
+    host, port = split_host_port(hostport)
+    host = host.lower()
+    if host.startswith("["):
+        inner = host[1:-1]
+        if not inner or not set(inner) <= _IPV6_CHARS or ":" not in inner:
+            raise InvalidRegistry(f"invalid registry {original!r}: bad IPv6 address {host!r}")
+    elif not host or not set(host) <= _HOST_CHARS:
+        raise InvalidRegistry(
+            f"invalid registry {original!r}: {host!r} is not a host name"
+            " (expected host[:port], e.g. quay.io or localhost:5000)"
+        )
+    if port is not None:
+        if not port.isdigit() or not port.isascii() or len(port) > 5:
+            raise InvalidRegistry(f"invalid registry {original!r}: bad port {port!r}")
+        return f"{host}:{port}"
+    if host in HUB_ALIASES:
+        return HUB_DOMAIN
+    return host
+
+
+def parse_key(key: str) -> Key:
+    """Understand a config key; raise :class:`InvalidRegistry` if it cannot be used.
+
+    A key with a scheme means its host[:port] (the path is dropped, as Docker does).
+    A key without a scheme but with a path is a namespace: ``quay.io/org``.
+    """
+    text = key.strip()
+    scheme = ""
+    if "://" in text:
+        scheme, _, text = text.partition("://")
+        scheme = scheme.lower()
+        hostport, _, _ = text.partition("/")
+        # a URL may carry a query or fragment after the host
+        for sep in "?#":
+            hostport = hostport.partition(sep)[0]
+        return Key(_normalize_hostport(hostport, key), "", scheme)
+    hostport, _, path = text.partition("/")
+    path = path.strip("/")
+    if path:
+        for segment in path.split("/"):
+            if not segment or "@" in segment or ":" in segment:
+                raise InvalidRegistry(
+                    f"invalid registry key {key!r}: a namespace is host/path without a tag"
+                    " or digest (e.g. quay.io/org)"
+                )
+    return Key(_normalize_hostport(hostport, key), path, scheme)
+
+
+def normalize_registry(registry: str) -> str:
+    """The registry a key, URL or host names: ``host[:port]``, ``docker.io`` for Docker Hub."""
+    return parse_key(registry).host
+
+
+def is_hub(registry: str) -> bool:
+    """True when ``registry`` (normalized or not) is Docker Hub."""
+    try:
+        return normalize_registry(registry) == HUB_DOMAIN
+    except InvalidRegistry:
+        return False
+
+
+def helper_server(registry: str) -> str:
+    """What a credential helper or the keyring is asked for this registry."""
+    host = normalize_registry(registry)
+    return HUB_KEY if host == HUB_DOMAIN else host
+
+
+def api_host(registry: str) -> str:
+    """The host[:port] that serves the registry API (``registry-1.docker.io`` for Hub)."""
+    host = normalize_registry(registry)
+    return HUB_API_HOST if host == HUB_DOMAIN else host
+
+
+def is_loopback(registry: str) -> bool:
+    """True for ``localhost``, 127.0.0.0/8 and ``[::1]``, with any port."""
+    host, _ = split_host_port(normalize_registry(registry))
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    if host in ("[::1]",):
+        return True
+    parts = host.split(".")
+    return len(parts) == 4 and parts[0] == "127" and all(p.isdigit() for p in parts)

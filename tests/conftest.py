@@ -1,0 +1,159 @@
+"""Shared fixtures: isolation from the real home, and real peers (tests/peers.py)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.peers import (
+    REGISTRY_BIN,
+    PassStore,
+    Registry,
+    SecretService,
+    require,
+    short_tmpdir,
+    start_pass_store,
+    start_registry,
+    start_secret_service,
+)
+
+# Variables that could point a test at the real user's credentials or keyring.
+_UNSET = (
+    "DOCKER_CONFIG",
+    "REGISTRY_AUTH_FILE",
+    "DBUS_SESSION_BUS_ADDRESS",
+    "GNOME_KEYRING_CONTROL",
+    "GNUPGHOME",
+    "PASSWORD_STORE_DIR",
+    "PYTHON_KEYRING_BACKEND",
+)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """For the whole session: HOME and XDG dirs in a temp dir, no real bus or keyring.
+
+    Tests never see the real ~/.docker, ~/.config/containers, keyring or gpg home.
+    Restored at the end of the session. Tests may override with monkeypatch.
+    """
+    home = tmp_path_factory.mktemp("home")
+    xdg = {
+        "HOME": home,
+        "XDG_CONFIG_HOME": home / ".config",
+        "XDG_DATA_HOME": home / ".local" / "share",
+        "XDG_CACHE_HOME": home / ".cache",
+        "XDG_RUNTIME_DIR": home / "run",
+    }
+    for path in xdg.values():
+        path.mkdir(parents=True, exist_ok=True)
+    (home / "run").chmod(0o700)
+    with pytest.MonkeyPatch.context() as mp:
+        for name, path in xdg.items():
+            mp.setenv(name, str(path))
+        for name in _UNSET:
+            mp.delenv(name, raising=False)
+        yield home
+
+
+@pytest.fixture
+def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh, empty DOCKER_CONFIG dir (and a fresh HOME); returns the dir."""
+    home = tmp_path / "home"
+    conf = tmp_path / "docker-config"
+    home.mkdir()
+    conf.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("DOCKER_CONFIG", str(conf))
+    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
+    return conf
+
+
+@pytest.fixture
+def venv_bin_path(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Put this interpreter's bin dir first on PATH (docker-credential-keyring is there)."""
+    bin_dir = Path(sys.executable).parent
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    return bin_dir
+
+
+@pytest.fixture(scope="session")
+def registry(
+    isolated_home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Registry]:
+    """docker-registry with htpasswd user ``registry.user`` and image ``registry.image``."""
+    require(REGISTRY_BIN if Path(REGISTRY_BIN).exists() else "docker-registry")
+    require("htpasswd")
+    reg = start_registry(tmp_path_factory.mktemp("registry"))
+    try:
+        yield reg
+    finally:
+        reg.stop()
+
+
+@pytest.fixture(scope="session")
+def secret_service(isolated_home: Path) -> Iterator[SecretService]:
+    """Unlocked gnome-keyring Secret Service on a private bus; use ``secret_service.env``."""
+    for binary in ("dbus-daemon", "dbus-send", "gnome-keyring-daemon"):
+        require(binary)
+    directory = short_tmpdir("dcss")  # unix socket path limit: keep it short
+    svc = start_secret_service(directory)
+    try:
+        yield svc
+    finally:
+        svc.stop()
+        _rmtree(directory)
+
+
+@pytest.fixture(scope="session")
+def pass_store(isolated_home: Path) -> Iterator[PassStore]:
+    """gpg + pass store for docker-credential-pass; use ``pass_store.env``."""
+    for binary in ("gpg", "gpgconf", "pass"):
+        require(binary)
+    ps = start_pass_store()  # short dir under /tmp, removed by stop()
+    try:
+        yield ps
+    finally:
+        ps.stop()
+
+
+@pytest.fixture
+def use_secret_service(
+    secret_service: SecretService, monkeypatch: pytest.MonkeyPatch
+) -> SecretService:
+    """``secret_service`` with its env (DBUS_SESSION_BUS_ADDRESS) set in os.environ."""
+    for name, value in secret_service.env.items():
+        monkeypatch.setenv(name, value)
+    return secret_service
+
+
+@pytest.fixture
+def use_pass_store(pass_store: PassStore, monkeypatch: pytest.MonkeyPatch) -> PassStore:
+    """``pass_store`` with GNUPGHOME / PASSWORD_STORE_DIR set in os.environ."""
+    for name, value in pass_store.env.items():
+        monkeypatch.setenv(name, value)
+    return pass_store
+
+
+def _rmtree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Under CI=true a peer test never passes by being skipped: a skip is a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if (
+        os.environ.get("CI") == "true"
+        and report.skipped
+        and item.get_closest_marker("peer") is not None
+    ):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.longrepr = f"peer test skipped under CI=true: {reason}"

@@ -1,0 +1,196 @@
+"""The dockercreds program: get / explain, exit codes, error lines."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, List, Tuple
+
+import pytest
+
+from dockercreds.cli import main
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "docker-config.json"
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> Tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse usage errors
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({
+        "auths": {
+            "https://index.docker.io/v1/": {"auth": b64("hubuser:hub-secret-1")},
+            "quay.io": {"auth": b64("quser:quay-secret-2")},
+            "quay.io/team": {"auth": b64("teamuser:team-secret-3")},
+            "tok.example.com": {"auth": b64("uuid:"), "identitytoken": "refresh-secret-4"},
+            "rt.example.com": {"registrytoken": "regtoken-secret-5"},
+            "empty.example.com": {},
+        }
+    }))
+    return path
+
+
+GET_CASES = [
+    # target, ServerURL, Username, Secret
+    ("quay.io", "quay.io", "quser", "quay-secret-2"),
+    ("https://quay.io/v2/", "quay.io", "quser", "quay-secret-2"),
+    ("quay.io/team/app:1", "quay.io/team", "teamuser", "team-secret-3"),
+    ("quay.io/teams/app", "quay.io", "quser", "quay-secret-2"),
+    ("ubuntu", "https://index.docker.io/v1/", "hubuser", "hub-secret-1"),
+    ("docker.io", "https://index.docker.io/v1/", "hubuser", "hub-secret-1"),
+    ("index.docker.io/library/ubuntu:22.04", "https://index.docker.io/v1/", "hubuser",
+     "hub-secret-1"),
+    ("tok.example.com", "tok.example.com", "<token>", "refresh-secret-4"),
+    ("rt.example.com", "rt.example.com", "", "regtoken-secret-5"),
+]
+
+
+@pytest.mark.parametrize(("target", "server", "username", "secret"), GET_CASES)
+def test_get(capsys: Any, config: Path, target: str, server: str, username: str,
+             secret: str) -> None:
+    code, out, err = run(capsys, "get", "--config", str(config), target)
+    assert (code, err) == (0, "")
+    assert json.loads(out) == {"ServerURL": server, "Username": username, "Secret": secret}
+    assert out.endswith("}\n")
+    if username == "<token>":
+        assert "\\u003ctoken\\u003e" in out  # Go's JSON escaping, like the helpers
+
+
+@pytest.mark.parametrize("target", ["ghcr.io", "empty.example.com", "localhost:5000/x/y"])
+def test_get_nothing(capsys: Any, config: Path, target: str) -> None:
+    code, out, err = run(capsys, "get", "--config", str(config), target)
+    assert code == 1
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("dockercreds: no credentials for ")
+
+
+def test_seed_example(capsys: Any) -> None:
+    code, out, _ = run(capsys, "get", "--config", str(EXAMPLE),
+                       "quay.io/lightside/svc-awesome:1.2.3")
+    assert code == 0
+    assert json.loads(out)["ServerURL"] == "quay.io"
+    code, out, _ = run(capsys, "get", "--config", str(EXAMPLE), "ubuntu")
+    assert code == 0
+    assert json.loads(out)["ServerURL"] == "https://index.docker.io/v1/"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"auths": {', "not valid JSON at line 1, column 12"),
+        ('{"auths": {"q.io": {"auth": "' + b64("nocolon-secret") + '"}}}', "has no ':'"),
+        ('{"auths": []}', "auths must be an object"),
+    ],
+)
+def test_broken_config_is_one_line(capsys: Any, tmp_path: Path, content: str,
+                                   message: str) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(content)
+    code, out, err = run(capsys, "get", "--config", str(path), "q.io")
+    assert code == 1
+    assert out == ""
+    assert err.count("\n") == 1
+    assert message in err
+    assert str(path) in err
+    assert "nocolon-secret" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "required"),
+        (["get"], "TARGET"),
+        (["frobnicate"], "invalid choice"),
+        (["get", "--bogus", "x"], "unrecognized arguments"),
+    ],
+)
+def test_usage_errors_exit_2(capsys: Any, argv: List[str], message: str) -> None:
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert message in err
+
+
+@pytest.mark.parametrize("target", ["UPPER/case", "a" * 300, "-x", "quay.io:bad:port"])
+def test_bad_target_is_one_line(capsys: Any, config: Path, target: str) -> None:
+    code, _, err = run(capsys, "get", "--config", str(config), target)
+    assert code in (1, 2)
+    assert "Traceback" not in err
+    assert err.strip().count("\n") <= 1
+
+
+def test_explain_masks_secrets(capsys: Any, config: Path) -> None:
+    code, out, err = run(capsys, "explain", "--config", str(config), "quay.io/team/app")
+    assert code == 0
+    assert "auths key 'quay.io/team' matches (namespace 'quay.io/team')" in out
+    assert "teamuser" in out
+    for secret in ("hub-secret-1", "quay-secret-2", "team-secret-3", "refresh-secret-4"):
+        assert secret not in out + err
+
+
+def test_explain_reports_collisions_and_empty_entries(capsys: Any, tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"auths": {
+        "http://quay.io": {"auth": b64("b:2")},
+        "quay.io": {"auth": b64("a:1")},
+        "https://quay.io/v2/": {"auth": b64("c:3")},
+        "q.io/bad:tag": {},
+        "empty.io": {},
+    }}))
+    _, out, _ = run(capsys, "explain", "--config", str(path), "quay.io")
+    assert "collision: 'https://quay.io/v2/', 'http://quay.io'" in out
+    assert "'quay.io' wins" in out
+    assert "ignored key 'q.io/bad:tag'" in out
+    _, out, _ = run(capsys, "explain", "--config", str(path), "empty.io")
+    assert "is empty ({})" in out
+    assert "result: no credentials" in out
+
+
+def test_explain_json(capsys: Any, config: Path) -> None:
+    code, out, _ = run(capsys, "explain", "--json", "--config", str(config), "tok.example.com")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["registry"] == "tok.example.com"
+    assert doc["result"] == {"server": "tok.example.com", "source": f"file:{config}",
+                             "username": "uuid", "secret": "identity_token"}
+    assert "refresh-secret-4" not in out
+
+
+def test_containers_flag_reads_auth_json(capsys: Any, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    auth = tmp_path / "auth.json"
+    auth.write_text(json.dumps({"auths": {"podman.example": {"auth": b64("pu:pp")}}}))
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(auth))
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "nodocker"))
+    code, _, _ = run(capsys, "get", "podman.example")
+    assert code == 1
+    code, out, _ = run(capsys, "get", "--containers", "podman.example")
+    assert code == 0
+    assert json.loads(out)["Username"] == "pu"
+
+
+def test_program_never_prints_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text("{")
+    proc = subprocess.run(
+        [sys.executable, "-m", "dockercreds.cli", "get", "--config", str(path), "quay.io"],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("dockercreds: file:")
+    assert "Traceback" not in proc.stderr

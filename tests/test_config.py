@@ -1,0 +1,328 @@
+"""dockercreds.config: reading Docker and containers config sources."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any, Dict
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dockercreds.config import (
+    Source,
+    containers_auth_paths,
+    decode_auth,
+    docker_config_path,
+    encode_auth,
+    iter_default_sources,
+    load_env,
+    load_file,
+    parse_config_text,
+)
+from dockercreds.errors import (
+    ConfigError,
+    ConfigFormatError,
+    ConfigSyntaxError,
+    DockerCredsError,
+)
+
+SRC = Source("docker", "file:/etc/x.json", "/etc/x.json")
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def parse(obj: Any) -> Any:
+    return parse_config_text(obj if isinstance(obj, str) else json.dumps(obj), SRC)
+
+
+# --- empty and missing ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content", [b"", b"   \n\t", None])
+def test_missing_or_blank_file_is_empty(tmp_path: Path, content: bytes | None) -> None:
+    path = tmp_path / "config.json"
+    if content is not None:
+        path.write_bytes(content)
+    config = load_file(path)
+    assert config.is_empty
+    assert config.auths == {}
+    assert config.source.label == f"file:{path}"
+
+
+def test_directory_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is a directory"):
+        load_file(tmp_path)
+
+
+# --- syntax errors point at the line and column -------------------------------------
+
+SYNTAX = [
+    ('{"auths": {', 1, 12),
+    ('{\n  "auths": {\n    "quay.io": {"auth": "x",}\n  }\n}', 3, 29),
+    ("[1, 2", 1, 6),
+    ("nope", 1, 1),
+    ('{"auths": {}} {', None, None),  # text after the value: accepted with a warning
+]
+
+
+@pytest.mark.parametrize(("text", "line", "column"), SYNTAX)
+def test_syntax_errors(tmp_path: Path, text: str, line: int | None, column: int | None) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(text)
+    if line is None:
+        config = load_file(path)
+        assert config.warnings and "line 1, column 15" in config.warnings[0]
+        return
+    with pytest.raises(ConfigSyntaxError) as info:
+        load_file(path)
+    err = info.value
+    assert (err.line, err.column) == (line, column)
+    assert str(path) in str(err)
+    assert f"line {line}, column {column}" in str(err)
+    assert isinstance(err, ValueError)
+    assert err.path == str(path)
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_bytes(b'{\n"auths": {"\xff": {}}}')
+    with pytest.raises(ConfigSyntaxError, match="not UTF-8 text at line 2"):
+        load_file(path)
+
+
+def test_bom_has_a_hint(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_bytes(b'\xef\xbb\xbf{"auths": {}}')
+    with pytest.raises(ConfigSyntaxError, match="byte-order mark"):
+        load_file(path)
+
+
+# --- shapes --------------------------------------------------------------------------
+
+FORMAT_ERRORS = [
+    ([], "top level must be a JSON object, not array", None),
+    ({"auths": []}, "auths must be an object, not array", None),
+    ({"auths": {"quay.io": "abc"}}, "auths['quay.io'] must be an object, not string", "quay.io"),
+    ({"auths": {"quay.io": {"auth": 5}}}, "auths['quay.io'].auth must be a string", "quay.io"),
+    ({"auths": {"q": {"username": []}}}, "auths['q'].username must be a string", "q"),
+    ({"credHelpers": []}, "credHelpers must be an object", None),
+    ({"credHelpers": {"q": 1}}, "credHelpers['q'] must be a string", "q"),
+    ({"credsStore": {}}, "credsStore must be a string, not object", None),
+]
+
+
+@pytest.mark.parametrize(("obj", "message", "key"), FORMAT_ERRORS)
+def test_format_errors(obj: Any, message: str, key: str | None) -> None:
+    with pytest.raises(ConfigFormatError) as info:
+        parse(obj)
+    assert message in str(info.value)
+    assert "file:/etc/x.json" in str(info.value)
+    assert info.value.key == key
+
+
+AUTH_ERRORS = [
+    ("!!!notbase64", "is not valid base64"),
+    ("dXNlcjpwYXNz=", "is not valid base64"),  # bad padding (Go's StdEncoding is strict)
+    (b64("nocolon-secretvalue"), "has no ':'"),
+    (b64(":secretvalue"), "has an empty username"),
+]
+
+
+@pytest.mark.parametrize(("auth", "message"), AUTH_ERRORS)
+def test_bad_auth_names_file_and_key_and_hides_secret(auth: str, message: str) -> None:
+    with pytest.raises(ConfigFormatError) as info:
+        parse({"auths": {"quay.io/org": {"auth": auth}}})
+    text = str(info.value)
+    assert message in text
+    assert "auths['quay.io/org'].auth" in text
+    assert "file:/etc/x.json" in text
+    assert "secretvalue" not in text
+    assert auth not in text
+
+
+ENTRIES = [
+    # entry, (username, password, identity_token, registry_token, email)
+    ({"auth": b64("u:p")}, ("u", "p", None, None, None)),
+    ({"auth": b64("u:p:with:colons")}, ("u", "p:with:colons", None, None, None)),
+    ({"auth": b64("u:")}, ("u", None, None, None, None)),
+    ({"auth": b64("u:p\x00\x00")}, ("u", "p", None, None, None)),  # NUL trimmed (Docker)
+    ({"auth": b64("ü:pä")}, ("ü", "pä", None, None, None)),
+    ({"auth": b64("u:p")[:4] + "\n" + b64("u:p")[4:]}, ("u", "p", None, None, None)),
+    ({"username": "u", "password": "p"}, ("u", "p", None, None, None)),
+    ({"auth": b64("a:b"), "username": "u", "password": "p"}, ("a", "b", None, None, None)),
+    ({"auth": b64("uuid:"), "identitytoken": "T"}, ("uuid", None, "T", None, None)),
+    ({"identitytoken": "T"}, (None, None, "T", None, None)),
+    ({"registrytoken": "R"}, (None, None, None, "R", None)),
+    ({"auth": b64("u:p"), "email": "me@x.io"}, ("u", "p", None, None, "me@x.io")),
+    ({"Auth": b64("u:p")}, ("u", "p", None, None, None)),  # Go: case-insensitive fields
+    ({"auth": "", "username": "u"}, ("u", None, None, None, None)),
+    ({"auth": None}, (None, None, None, None, None)),
+    ({"serveraddress": "ignored", "unknown": [1]}, (None, None, None, None, None)),
+    ({}, (None, None, None, None, None)),
+]
+
+
+@pytest.mark.parametrize(("entry", "expected"), ENTRIES)
+def test_entries(entry: Dict[str, Any], expected: Any) -> None:
+    config = parse({"auths": {"k": entry}})
+    e = config.auths["k"]
+    assert (e.username, e.password, e.identity_token, e.registry_token, e.email) == expected
+    assert e.is_empty == (expected[:4] == (None, None, None, None))
+    if e.password:
+        assert e.password not in repr(e)
+
+
+def test_null_entry_is_empty() -> None:
+    assert parse('{"auths": {"k": null}}').auths["k"].is_empty
+
+
+def test_top_level_fields_case_insensitive_last_wins() -> None:
+    text = (
+        '{"auths": {"a": {}}, "AUTHS": {"b": {}}, "credsstore": "pass",'
+        ' "CredHelpers": {"q.io": "x"}, "credsStore": "secretservice"}'
+    )
+    config = parse(text)
+    assert list(config.auths) == ["b"]
+    assert config.creds_store == "secretservice"
+    assert config.cred_helpers == {"q.io": "x"}
+
+
+def test_duplicate_auths_key_last_wins() -> None:
+    a, b = b64("a:1"), b64("b:2")
+    config = parse(f'{{"auths": {{"k": {{"auth": "{a}"}}, "k": {{"auth": "{b}"}}}}}}')
+    assert config.auths["k"].username == "b"
+
+
+def test_empty_store_names_are_none() -> None:
+    config = parse({"credsStore": "", "credHelpers": {"q.io": ""}})
+    assert config.creds_store is None
+    assert config.cred_helpers == {}
+    assert config.is_empty
+
+
+def test_unknown_keys_kept_in_data() -> None:
+    config = parse({"auths": {}, "psFormat": "table", "proxies": {"default": {}}})
+    assert config.data["psFormat"] == "table"
+    assert "proxies" in config.data
+
+
+def test_legacy_dockercfg(tmp_path: Path) -> None:
+    path = tmp_path / ".dockercfg"
+    path.write_text(json.dumps({"quay.io/org": {"auth": b64("u:p"), "email": "e"}}))
+    config = load_file(path)
+    assert config.source.kind == "legacy"
+    assert config.auths["quay.io/org"].username == "u"
+
+
+# --- DOCKER_AUTH_CONFIG --------------------------------------------------------------
+
+
+def test_env_config_only_auths() -> None:
+    env = {"DOCKER_AUTH_CONFIG": json.dumps(
+        {"auths": {"q.io": {"auth": b64("u:p")}}, "credsStore": "pass", "credHelpers": {"a": "b"}}
+    )}
+    config = load_env(env)
+    assert config is not None
+    assert config.source.label == "env:DOCKER_AUTH_CONFIG"
+    assert config.auths["q.io"].username == "u"
+    assert config.creds_store is None
+    assert config.cred_helpers == {}
+
+
+def test_env_config_unset_or_empty() -> None:
+    assert load_env({}) is None
+    assert load_env({"DOCKER_AUTH_CONFIG": ""}) is None
+
+
+def test_env_config_bad_json_names_the_variable() -> None:
+    with pytest.raises(ConfigSyntaxError, match="env:DOCKER_AUTH_CONFIG: not valid JSON at line 1"):
+        load_env({"DOCKER_AUTH_CONFIG": "{"})
+
+
+# --- paths ---------------------------------------------------------------------------
+
+
+def test_docker_config_path() -> None:
+    assert docker_config_path({"DOCKER_CONFIG": "/d", "HOME": "/h"}) == Path("/d/config.json")
+    assert docker_config_path({"DOCKER_CONFIG": "", "HOME": "/h"}) == Path("/h/.docker/config.json")
+    assert docker_config_path({"HOME": "/h"}) == Path("/h/.docker/config.json")
+
+
+def test_containers_auth_paths_order() -> None:
+    env = {"REGISTRY_AUTH_FILE": "/a.json", "XDG_RUNTIME_DIR": "/run/user/7",
+           "XDG_CONFIG_HOME": "/cfg", "HOME": "/h"}
+    assert containers_auth_paths(env) == [
+        Path("/a.json"),
+        Path("/run/user/7/containers/auth.json"),
+        Path("/cfg/containers/auth.json"),
+    ]
+    defaults = containers_auth_paths({"HOME": "/h"})
+    assert defaults[-1] == Path("/h/.config/containers/auth.json")
+    assert defaults[0].parts[:3] == ("/", "run", "containers")
+
+
+def test_default_sources_order(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "config.json").write_text('{"auths": {"d.io": {}}}')
+    (tmp_path / "a.json").write_text('{"auths": {"a.io": {}}, "credsStore": "pass"}')
+    env = {
+        "DOCKER_AUTH_CONFIG": '{"auths": {"e.io": {}}}',
+        "DOCKER_CONFIG": str(tmp_path / "d"),
+        "REGISTRY_AUTH_FILE": str(tmp_path / "a.json"),
+        "XDG_RUNTIME_DIR": str(tmp_path / "run"),
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "HOME": str(tmp_path),
+    }
+    labels = [c.source.label for c in iter_default_sources("all", env)]
+    assert labels == [
+        "env:DOCKER_AUTH_CONFIG",
+        f"file:{tmp_path / 'd' / 'config.json'}",
+        f"file:{tmp_path / 'a.json'}",
+        f"file:{tmp_path / 'run' / 'containers' / 'auth.json'}",
+        f"file:{tmp_path / 'cfg' / 'containers' / 'auth.json'}",
+    ]
+    docker_only = [c.source.label for c in iter_default_sources("docker", env)]
+    assert docker_only == labels[:2]
+    containers = list(iter_default_sources("containers", env))
+    assert [c.source.label for c in containers] == labels[2:]
+    assert containers[0].creds_store is None  # containers/image ignores credsStore
+    with pytest.raises(ValueError, match="sources must be"):
+        list(iter_default_sources("podman", env))
+
+
+# --- properties ----------------------------------------------------------------------
+
+USERNAMES = st.text(min_size=1).filter(lambda s: ":" not in s and "\x00" not in s)
+
+
+@given(USERNAMES, st.text().filter(lambda s: not s.startswith("\x00") and not s.endswith("\x00")))
+def test_auth_round_trip(username: str, password: str) -> None:
+    encoded = encode_auth(username, password)
+    assert decode_auth(encoded, where="w", key="k", path=None) == (username, password)
+
+
+@given(st.text(max_size=200))
+def test_any_text_parses_or_raises_config_error(text: str) -> None:
+    try:
+        parse_config_text(text, SRC)
+    except DockerCredsError as exc:
+        assert isinstance(exc, ConfigError)
+
+
+@given(st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(
+        st.sampled_from(["auths", "auth", "username", "credsStore", "credHelpers", "k", "q.io"]),
+        children, max_size=4),
+    max_leaves=12,
+))
+def test_any_json_parses_or_raises_config_error(obj: Any) -> None:
+    try:
+        parse_config_text(json.dumps(obj), SRC)
+    except DockerCredsError as exc:
+        assert isinstance(exc, ConfigError)

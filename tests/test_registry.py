@@ -1,0 +1,138 @@
+"""dockercreds.registry: config keys, hosts and Docker Hub aliases."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dockercreds.errors import InvalidRegistry
+from dockercreds.registry import (
+    HUB_KEY,
+    Key,
+    api_host,
+    helper_server,
+    is_hub,
+    is_loopback,
+    normalize_registry,
+    parse_key,
+    split_host_port,
+)
+
+KEYS = [
+    # raw key, host, path, scheme
+    ("quay.io", "quay.io", "", ""),
+    ("Quay.IO", "quay.io", "", ""),
+    ("quay.io/", "quay.io", "", ""),
+    ("https://quay.io/v2/", "quay.io", "", "https"),
+    ("HTTP://quay.io", "quay.io", "", "http"),
+    ("https://quay.io/org", "quay.io", "", "https"),  # URL path dropped
+    ("https://quay.io?x=1", "quay.io", "", "https"),
+    ("quay.io/org", "quay.io", "org", ""),
+    ("quay.io/org/app/", "quay.io", "org/app", ""),
+    ("localhost:5000", "localhost:5000", "", ""),
+    ("localhost:5000/repo", "localhost:5000", "repo", ""),
+    ("quay.io:443", "quay.io:443", "", ""),
+    ("[::1]:5000", "[::1]:5000", "", ""),
+    ("[::1]", "[::1]", "", ""),
+    ("https://[fe80::1]:5000/v2/", "[fe80::1]:5000", "", "https"),
+    (HUB_KEY, "docker.io", "", "https"),
+    ("index.docker.io", "docker.io", "", ""),
+    ("docker.io", "docker.io", "", ""),
+    ("registry-1.docker.io", "docker.io", "", ""),
+    ("http://registry-1.docker.io/v2/", "docker.io", "", "http"),
+    ("docker.io/library", "docker.io", "library", ""),
+    ("index.docker.io/vendor", "docker.io", "vendor", ""),
+    ("docker.io:443", "docker.io:443", "", ""),  # a port makes it another place
+    (" quay.io ", "quay.io", "", ""),
+]
+
+
+@pytest.mark.parametrize(("raw", "host", "path", "scheme"), KEYS)
+def test_parse_key(raw: str, host: str, path: str, scheme: str) -> None:
+    assert parse_key(raw) == Key(host, path, scheme)
+    assert parse_key(raw).is_namespace == bool(path)
+
+
+BAD_KEYS = [
+    ("", "is not a host name"),
+    ("https://", "is not a host name"),
+    ("quay.io:abc", "bad port"),
+    ("quay.io:123456", "bad port"),
+    ("[::1", "unclosed"),
+    ("[::1]x", "text after"),
+    ("[zz]:1", "bad IPv6"),
+    ("q.io/foo:tag", "namespace is host/path"),
+    ("q.io/f@sha256:abc", "namespace is host/path"),
+    ("q.io/a//b", "namespace is host/path"),
+    ("bad host/x", "is not a host name"),
+]
+
+
+@pytest.mark.parametrize(("raw", "message"), BAD_KEYS)
+def test_parse_key_rejects(raw: str, message: str) -> None:
+    with pytest.raises(InvalidRegistry, match=message) as info:
+        parse_key(raw)
+    assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("registry", "helper", "api"),
+    [
+        ("docker.io", HUB_KEY, "registry-1.docker.io"),
+        ("https://index.docker.io/v1/", HUB_KEY, "registry-1.docker.io"),
+        ("registry-1.docker.io", HUB_KEY, "registry-1.docker.io"),
+        ("quay.io", "quay.io", "quay.io"),
+        ("https://Quay.io/v2/", "quay.io", "quay.io"),
+        ("localhost:5000", "localhost:5000", "localhost:5000"),
+        ("quay.io/org/app", "quay.io", "quay.io"),
+    ],
+)
+def test_helper_server_and_api_host(registry: str, helper: str, api: str) -> None:
+    assert helper_server(registry) == helper
+    assert api_host(registry) == api
+
+
+@pytest.mark.parametrize(
+    ("registry", "hub"),
+    [("docker.io", True), ("index.docker.io", True), (HUB_KEY, True), ("quay.io", False),
+     ("docker.io:5000", False), ("not a host", False)],
+)
+def test_is_hub(registry: str, hub: bool) -> None:
+    assert is_hub(registry) is hub
+
+
+@pytest.mark.parametrize(
+    ("registry", "loopback"),
+    [("localhost", True), ("localhost:5000", True), ("127.0.0.1:5000", True),
+     ("127.1.2.3", True), ("[::1]:5000", True), ("a.localhost", True),
+     ("quay.io", False), ("10.0.0.1:5000", False), ("127.0.0.1.nip.io", False)],
+)
+def test_is_loopback(registry: str, loopback: bool) -> None:
+    assert is_loopback(registry) is loopback
+
+
+def test_split_host_port() -> None:
+    assert split_host_port("[::1]:5000") == ("[::1]", "5000")
+    assert split_host_port("quay.io") == ("quay.io", None)
+    assert split_host_port("quay.io:443") == ("quay.io", "443")
+
+
+HOSTS = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?(\.[a-z0-9]{1,8}){0,3}", fullmatch=True)
+PORTS = st.one_of(st.none(), st.integers(1, 65535).map(str))
+
+
+@given(HOSTS, PORTS, st.sampled_from(["", "http://", "https://"]))
+def test_normalize_is_idempotent(host: str, port: str | None, scheme: str) -> None:
+    raw = scheme + host + (f":{port}" if port else "") + ("/v2/" if scheme else "")
+    once = normalize_registry(raw)
+    assert normalize_registry(once) == once
+    assert normalize_registry(raw.upper() if not scheme else raw) == once
+
+
+@given(st.text(max_size=40))
+def test_parse_key_only_raises_invalid_registry(text: str) -> None:
+    try:
+        parse_key(text)
+    except InvalidRegistry:
+        pass
