@@ -413,6 +413,10 @@ def iter_default_sources(
     """Load the default sources lazily, in order. ``sources``: docker, containers or all."""
     if sources not in ("docker", "containers", "all"):
         raise ValueError(f"sources must be 'docker', 'containers' or 'all', not {sources!r}")
+    return _iter_sources(sources, environ)
+
+
+def _iter_sources(sources: str, environ: Optional[Mapping[str, str]]) -> Iterator[DockerConfig]:
     if sources in ("docker", "all"):
         env_config = load_env(environ)
         if env_config is not None:

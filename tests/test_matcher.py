@@ -1,0 +1,512 @@
+"""Tests for dockercreds.matcher: the key index and the most-specific match.
+
+Tables of config keys and repositories, then a hypothesis property that compares
+:meth:`KeyIndex.lookup` with a brute-force reading of the rules (DESIGN.md "Keys")
+written here from scratch: scan every key, keep the ones that apply, rank them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dockercreds.config import DockerConfig, Source, parse_config_text
+from dockercreds.matcher import KeyIndex
+from dockercreds.registry import HUB_KEY, normalize_registry
+
+SOURCE = Source("docker", "file:/x", "/x")
+LEGACY = Source("legacy", "file:/x/.dockercfg", "/x/.dockercfg")
+
+
+def _auth(user: str, password: str) -> Dict[str, str]:
+    return {"auth": base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def config_of(keys: Sequence[str], *, helpers: Optional[Dict[str, str]] = None) -> DockerConfig:
+    """A config whose auths entry for each key has the key itself as its password."""
+    doc: Dict[str, object] = {"auths": {k: _auth("user", k) for k in keys}}
+    if helpers is not None:
+        doc["credHelpers"] = helpers
+    return parse_config_text(json.dumps(doc), SOURCE)
+
+
+def index_of(keys: Sequence[str]) -> KeyIndex:
+    index = config_of(keys).index
+    assert isinstance(index, KeyIndex)
+    return index
+
+
+def pick(keys: Sequence[str], host: str, path: str = "") -> Optional[str]:
+    """The raw key the lookup chooses for ``host``/``path``; the same for both key orders."""
+    results = []
+    for order in (list(keys), list(reversed(keys))):
+        match = index_of(order).lookup(normalize_registry(host), path)
+        if match is not None:
+            # the entry really is the one stored under the winning key
+            assert match.entry.password == match.key
+            assert match.entry.key == match.key
+        results.append(None if match is None else match.key)
+    assert results[0] == results[1], f"result depends on key order: {results}"
+    return results[0]
+
+
+# --------------------------------------------------------------------------- URL keys
+
+URL_CASES = [
+    # keys, host, path, expected key
+    (["https://quay.io/v2/"], "quay.io", "org/app", "https://quay.io/v2/"),
+    (["https://quay.io/v2/"], "quay.io", "", "https://quay.io/v2/"),
+    (["http://quay.io"], "quay.io", "x", "http://quay.io"),
+    (["https://quay.io"], "quay.io", "x", "https://quay.io"),
+    (["https://quay.io/v1/"], "quay.io", "x", "https://quay.io/v1/"),
+    # case 7: a URL path is dropped, "https://quay.io/org" is all of quay.io
+    (["https://quay.io/org"], "quay.io", "other/x", "https://quay.io/org"),
+    (["https://quay.io/org/"], "quay.io", "org/x", "https://quay.io/org/"),
+    (["https://quay.io/v2/?x=1"], "quay.io", "x", "https://quay.io/v2/?x=1"),
+    (["https://quay.io#frag"], "quay.io", "x", "https://quay.io#frag"),
+    (["ftp://quay.io"], "quay.io", "x", "ftp://quay.io"),
+    (["quay.io"], "quay.io", "a/b/c", "quay.io"),
+    (["https://quay.io/v2/"], "gcr.io", "x", None),
+    (["https://localhost:5000/v2/"], "localhost:5000", "x", "https://localhost:5000/v2/"),
+    (["https://localhost:5000/v2/"], "localhost", "x", None),
+]
+
+
+@pytest.mark.parametrize(("keys", "host", "path", "expected"), URL_CASES)
+def test_url_keys(keys: List[str], host: str, path: str, expected: Optional[str]) -> None:
+    assert pick(keys, host, path) == expected
+
+
+# --------------------------------------------------------------------------- namespaces
+
+NS = ["quay.io/a/b", "quay.io/a", "quay.io"]
+NAMESPACE_CASES = [
+    # case 1: the most specific namespace wins, then the host key
+    (NS, "quay.io", "a/b/img", "quay.io/a/b"),
+    (NS, "quay.io", "a/b", "quay.io/a/b"),
+    (NS, "quay.io", "a/zz", "quay.io/a"),
+    (NS, "quay.io", "a", "quay.io/a"),
+    (NS, "quay.io", "zz/a/b", "quay.io"),
+    (NS, "quay.io", "", "quay.io"),
+    # whole path segments: never a sibling (case 2)
+    (["quay.io/org", "quay.io"], "quay.io", "organization/x", "quay.io"),
+    (["quay.io/org", "quay.io"], "quay.io", "org/x", "quay.io/org"),
+    (["quay.io/org"], "quay.io", "organization/x", None),
+    (["quay.io/org"], "quay.io", "org", "quay.io/org"),
+    (["quay.io/a/b"], "quay.io", "a/bc", None),
+    (["quay.io/a/b"], "quay.io", "a", None),  # a namespace below the repository
+    # case 3: {quay.io/foo} gives nothing for quay.io/bar (ggcr would)
+    (["quay.io/foo"], "quay.io", "bar", None),
+    (["quay.io/foo"], "quay.io", "foobar", None),
+    (["quay.io/foo"], "quay.io", "foo/bar", "quay.io/foo"),
+    # a namespace belongs to its own host only
+    (["quay.io/org"], "quay.io:443", "org/x", None),
+    (["quay.io:443/org"], "quay.io:443", "org/x", "quay.io:443/org"),
+    (["quay.io:443/org"], "quay.io", "org/x", None),
+    (["Quay.IO/org"], "quay.io", "org/x", "Quay.IO/org"),
+    (["quay.io/org/"], "quay.io", "org/x", "quay.io/org/"),
+    # case 13: a port before the path is fine
+    (["localhost:5000/repo"], "localhost:5000", "repo", "localhost:5000/repo"),
+    (["localhost:5000/repo"], "localhost:5000", "repo/x", "localhost:5000/repo"),
+    (["localhost:5000/repo"], "localhost:5000", "other", None),
+]
+
+
+@pytest.mark.parametrize(("keys", "host", "path", "expected"), NAMESPACE_CASES)
+def test_namespaces(keys: List[str], host: str, path: str, expected: Optional[str]) -> None:
+    assert pick(keys, host, path) == expected
+
+
+def test_namespace_match_reports_namespace() -> None:
+    match = index_of(NS).lookup("quay.io", "a/b/img")
+    assert match is not None
+    assert match.namespace == "a/b"
+    match = index_of(NS).lookup("quay.io", "zz")
+    assert match is not None
+    assert match.namespace == ""
+
+
+# --------------------------------------------------------------------------- Docker Hub
+
+HUB_ALIAS_KEYS = [
+    HUB_KEY,
+    "https://index.docker.io/v1",
+    "https://index.docker.io/v2/",
+    "https://index.docker.io",
+    "http://index.docker.io/v1/",
+    "index.docker.io",
+    "docker.io",
+    "registry-1.docker.io",
+    "https://registry-1.docker.io/v2/",
+    "http://docker.io",
+    "https://docker.io/anything/at/all",
+    "INDEX.DOCKER.IO",
+    "Docker.IO",
+]
+
+
+@pytest.mark.parametrize("key", HUB_ALIAS_KEYS)
+@pytest.mark.parametrize(
+    "query", ["docker.io", "index.docker.io", "registry-1.docker.io", HUB_KEY]
+)
+def test_every_hub_alias_means_docker_hub(key: str, query: str) -> None:
+    # case 5: any one of these keys serves docker.io/x (ggcr and ORAS only take the URL)
+    assert pick([key], query, "library/ubuntu") == key
+    assert pick([key], query, "") == key
+
+
+@pytest.mark.parametrize("key", ["docker.io:443", "index.docker.io:443", "mydocker.io"])
+def test_hub_lookalikes_are_not_docker_hub(key: str) -> None:
+    assert pick([key], "docker.io", "library/ubuntu") is None
+
+
+HUB_NS = ["docker.io/library", "docker.io/vendor", "docker.io"]
+HUB_CASES = [
+    # case 4
+    (HUB_NS, "library/busybox", "docker.io/library"),
+    (HUB_NS, "vendor/p", "docker.io/vendor"),
+    (HUB_NS, "other/p", "docker.io"),
+    # namespaces under any Hub alias
+    (["index.docker.io/library"], "library/ubuntu", "index.docker.io/library"),
+    (["registry-1.docker.io/me/app"], "me/app", "registry-1.docker.io/me/app"),
+    (["docker.io/me"], "library/ubuntu", None),
+    # case 6: docker.io beats index.docker.io (neither is canonical; lexical order)
+    (["docker.io", "index.docker.io"], "x/y", "docker.io"),
+    (["registry-1.docker.io", "index.docker.io"], "x/y", "index.docker.io"),
+]
+
+
+@pytest.mark.parametrize(("keys", "path", "expected"), HUB_CASES)
+def test_hub_namespaces(keys: List[str], path: str, expected: Optional[str]) -> None:
+    assert pick(keys, "docker.io", path) == expected
+
+
+# --------------------------------------------------------------------------- hosts and ports
+
+HOST_CASES = [
+    # hosts compare case-insensitively
+    (["Quay.IO"], "quay.io", "Quay.IO"),
+    (["HTTPS://QUAY.IO/V2/"], "quay.io", "HTTPS://QUAY.IO/V2/"),
+    (["quay.io"], "QUAY.io", "quay.io"),
+    # ports are significant
+    (["quay.io:443"], "quay.io", None),
+    (["quay.io"], "quay.io:443", None),
+    (["https://quay.io:443"], "quay.io", None),
+    (["quay.io:443"], "quay.io:443", "quay.io:443"),
+    (["localhost:5000"], "localhost", None),
+    (["localhost"], "localhost:5000", None),
+    (["localhost:5000", "https://localhost:5001"], "localhost:5001", "https://localhost:5001"),
+    (["localhost:5000", "https://localhost:5001"], "localhost:5000", "localhost:5000"),
+    (["localhost:5000", "https://localhost:5001"], "localhost", None),  # case 8
+    # IPv6 literals in brackets
+    (["[::1]:5000"], "[::1]:5000", "[::1]:5000"),
+    (["https://[::1]:5000/v2/"], "[::1]:5000", "https://[::1]:5000/v2/"),
+    (["[::1]"], "[::1]:5000", None),
+    (["[::1]:5000"], "[::1]", None),
+    (["[::1]:5000"], "[::1]:5001", None),
+    (["[FE80::1]:5000"], "[fe80::1]:5000", "[FE80::1]:5000"),
+    (["127.0.0.1:5000"], "127.0.0.1:5000", "127.0.0.1:5000"),
+    (["127.0.0.1:5000"], "localhost:5000", None),
+]
+
+
+@pytest.mark.parametrize(("keys", "host", "expected"), HOST_CASES)
+def test_hosts_and_ports(keys: List[str], host: str, expected: Optional[str]) -> None:
+    assert pick(keys, host, "some/repo") == expected
+
+
+def test_ipv6_namespace() -> None:
+    assert pick(["[::1]:5000/team"], "[::1]:5000", "team/app") == "[::1]:5000/team"
+    assert pick(["[::1]:5000/team"], "[::1]:5000", "other/app") is None
+
+
+# --------------------------------------------------------------------------- collisions
+
+COLLISION_CASES = [
+    # canonical form first, then https://, then http://, then the rest; then lexical
+    (["quay.io", "https://quay.io", "http://quay.io", "Quay.IO"], "quay.io"),
+    (["https://quay.io", "http://quay.io", "Quay.IO", "quay.io/"], "https://quay.io"),
+    (["https://quay.io/v2/", "https://quay.io"], "https://quay.io"),
+    (["https://quay.io/v2/", "https://Quay.io"], "https://Quay.io"),
+    (["http://quay.io", "Quay.IO", "quay.io/", "ftp://quay.io"], "http://quay.io"),
+    (["HTTP://quay.io", "Quay.IO"], "HTTP://quay.io"),  # the scheme is case-insensitive
+    (["Quay.IO", "quay.io/", "QUAY.IO"], "QUAY.IO"),
+    (["ftp://quay.io", "Quay.io"], "Quay.io"),
+    (["localhost:5000", "http://localhost:5000", "https://localhost:5000/v2/"], "localhost:5000"),
+    (["[::1]:5000", "https://[::1]:5000"], "[::1]:5000"),
+    # Docker Hub: the canonical key is the v1 URL
+    ([HUB_KEY, "docker.io", "https://registry-1.docker.io", "http://index.docker.io/v1/"], HUB_KEY),
+    (["docker.io", "https://registry-1.docker.io", "http://index.docker.io/v1/"],
+     "https://registry-1.docker.io"),
+    (["docker.io", "index.docker.io", "http://index.docker.io/v1/"], "http://index.docker.io/v1/"),
+    (["docker.io", "index.docker.io", "registry-1.docker.io"], "docker.io"),
+]
+
+
+@pytest.mark.parametrize(("keys", "expected"), COLLISION_CASES)
+def test_collisions_are_deterministic(keys: List[str], expected: str) -> None:
+    host = normalize_registry(expected)
+    assert pick(keys, host, "some/repo") == expected
+    # every rotation of the JSON key order gives the same winner and the same losers
+    outcomes = set()
+    for i in range(len(keys)):
+        order = keys[i:] + keys[:i]
+        match = index_of(order).lookup(host, "some/repo")
+        assert match is not None
+        outcomes.add((match.key, match.shadowed))
+    assert len(outcomes) == 1
+    ((winner, shadowed),) = outcomes
+    assert winner == expected
+    assert sorted(shadowed) == sorted(k for k in keys if k != expected)
+
+
+def test_shadowed_keys_are_listed_best_first() -> None:
+    keys = ["Quay.IO", "http://quay.io", "quay.io", "https://quay.io/v2/", "https://quay.io"]
+    match = index_of(keys).lookup("quay.io")
+    assert match is not None
+    assert match.key == "quay.io"
+    assert match.shadowed == ("https://quay.io", "https://quay.io/v2/", "http://quay.io", "Quay.IO")
+
+
+def test_namespace_collisions() -> None:
+    keys = ["quay.io/org/", "Quay.io/org", "quay.io/org", "QUAY.IO/org/"]
+    assert pick(keys, "quay.io", "org/app") == "quay.io/org"
+    assert pick(keys[:1] + keys[3:], "quay.io", "org/app") == "QUAY.IO/org/"
+
+
+# --------------------------------------------------------------------------- entries and keys
+
+
+def test_empty_entry_is_matched_not_skipped() -> None:
+    # case 9: {quay.io/org: {}, quay.io: valid}: the lookup lands on the {} entry; the
+    # resolver then gives nothing from this file (see test_resolver).
+    text = json.dumps({"auths": {"quay.io/org": {}, "quay.io": _auth("u", "p")}})
+    index = parse_config_text(text, SOURCE).index
+    match = index.lookup("quay.io", "org/app")
+    assert match is not None
+    assert match.key == "quay.io/org"
+    assert match.entry.is_empty
+    other = index.lookup("quay.io", "other/app")
+    assert other is not None
+    assert other.key == "quay.io"
+    assert not other.entry.is_empty
+
+
+BAD_KEYS = [
+    "q.io/foo:tag",  # a tag in a namespace
+    "q.io/f@sha256:" + "a" * 64,  # a digest
+    "q.io/foo/bar:v1",
+    "q.io/a//b",  # an empty segment
+    "q.io:abc",  # not a port
+    "q.io:",
+    "",
+    "https://",
+    "not a host",
+    "https://user@q.io",
+    "[::1",
+    "[zz]:5000",
+    "q.io:123456",
+]
+
+
+@pytest.mark.parametrize("bad", BAD_KEYS)
+def test_unusable_keys_are_ignored(bad: str) -> None:
+    index = index_of([bad, "ok.io"])
+    assert bad in index.ignored
+    assert index.ignored[bad]  # says why
+    assert "ok.io" not in index.ignored
+    assert index.lookup("q.io", "foo") is None
+    assert index.lookup("q.io", "f") is None
+    assert index.lookup("ok.io", "x") is not None
+
+
+def test_ignored_reason_contains_no_secret() -> None:
+    index = index_of(["q.io/foo:tag"])
+    assert "q.io/foo:tag" in index.ignored["q.io/foo:tag"]
+    # the password of that entry is the key itself here; the auth blob never shows
+    assert _auth("user", "q.io/foo:tag")["auth"] not in index.ignored["q.io/foo:tag"]
+
+
+def test_legacy_dockercfg_keys_are_cut_at_the_first_slash() -> None:
+    # case 12: legacy {"quay.io/org"} serves quay.io/zzz
+    text = json.dumps({"quay.io/org": _auth("u", "p"), "https://gcr.io/v1/": _auth("g", "p")})
+    index = parse_config_text(text, LEGACY, legacy=True).index
+    match = index.lookup("quay.io", "zzz")
+    assert match is not None
+    assert match.key == "quay.io/org"
+    assert match.namespace == ""
+    assert index.lookup("gcr.io", "x") is not None
+
+
+def test_legacy_keys_still_collide_deterministically() -> None:
+    for order in (["quay.io/b", "quay.io/a"], ["quay.io/a", "quay.io/b"]):
+        text = json.dumps({k: _auth("u", k) for k in order})
+        match = parse_config_text(text, LEGACY, legacy=True).index.lookup("quay.io", "x")
+        assert match is not None
+        assert match.key == "quay.io/a"
+
+
+# --------------------------------------------------------------------------- credHelpers
+
+HELPER_CASES: List[Tuple[Dict[str, str], str, Optional[Tuple[str, str]]]] = [
+    ({"quay.io": "h"}, "quay.io", ("h", "quay.io")),
+    ({"Quay.IO": "h"}, "quay.io", ("h", "Quay.IO")),
+    ({"https://quay.io/v2/": "h"}, "quay.io", ("h", "https://quay.io/v2/")),
+    ({"quay.io:443": "h"}, "quay.io", None),
+    ({"quay.io": "h"}, "quay.io:443", None),
+    ({HUB_KEY: "h"}, "docker.io", ("h", HUB_KEY)),
+    ({"docker.io": "h"}, "docker.io", ("h", "docker.io")),
+    ({"registry-1.docker.io": "h"}, "docker.io", ("h", "registry-1.docker.io")),
+    ({"docker.io": "a", HUB_KEY: "b"}, "docker.io", ("b", HUB_KEY)),
+    ({"http://quay.io": "a", "https://quay.io": "b", "Quay.io": "c"}, "quay.io",
+     ("b", "https://quay.io")),
+    ({"quay.io": "a", "https://quay.io": "b"}, "quay.io", ("a", "quay.io")),
+    ({"[::1]:5000": "h"}, "[::1]:5000", ("h", "[::1]:5000")),
+    # a namespace in credHelpers is ignored: helpers are per registry
+    ({"quay.io/org": "h"}, "quay.io", None),
+]
+
+
+@pytest.mark.parametrize(("helpers", "host", "expected"), HELPER_CASES)
+def test_cred_helpers(
+    helpers: Dict[str, str], host: str, expected: Optional[Tuple[str, str]]
+) -> None:
+    for order in (helpers, dict(reversed(list(helpers.items())))):
+        index = config_of([], helpers=order).index
+        assert index.helper_for(host) == expected
+
+
+def test_cred_helpers_namespace_key_is_reported() -> None:
+    index = config_of([], helpers={"quay.io/org": "h", "quay.io": "g", "q.io:x": "z"}).index
+    assert "quay.io/org" in index.ignored
+    assert "q.io:x" in index.ignored
+    assert index.helper_for("quay.io") == ("g", "quay.io")
+
+
+def test_index_is_built_once() -> None:
+    config = config_of(["quay.io"])
+    assert config.index is config.index
+
+
+# --------------------------------------------------------------------------- property
+#
+# A brute-force reading of DESIGN.md "Keys", independent of registry.parse_key.
+
+_HUB_HOSTS = {"docker.io", "index.docker.io", "registry-1.docker.io"}
+
+
+def _ref_understand(raw: str) -> Optional[Tuple[str, str, str]]:
+    """(host, namespace, scheme) of a key, or None when the key is unusable."""
+    scheme, rest = "", raw
+    if "://" in raw:
+        scheme, rest = raw.split("://", 1)
+        scheme = scheme.lower()
+    hostport, _, path = rest.partition("/")
+    hostport = hostport.lower()
+    if hostport.startswith("["):
+        host, _, after = hostport.partition("]")
+        host += "]"
+        port = after[1:] if after.startswith(":") else None
+    else:
+        host, sep, port_text = hostport.partition(":")
+        port = port_text if sep else None
+    if port is not None and not port.isdigit():
+        return None
+    if port is None and host in _HUB_HOSTS:
+        host = "docker.io"
+    if scheme:
+        return (host if port is None else f"{host}:{port}"), "", scheme
+    namespace = path.strip("/")
+    if namespace and any(not s or ":" in s or "@" in s for s in namespace.split("/")):
+        return None
+    return (host if port is None else f"{host}:{port}"), namespace, scheme
+
+
+def _ref_rank(raw: str, host: str, namespace: str, scheme: str) -> Tuple[int, str]:
+    if namespace:
+        canonical = f"{host}/{namespace}"
+    elif host == "docker.io":
+        canonical = HUB_KEY
+    else:
+        canonical = host
+    if raw == canonical:
+        tier = 0
+    elif scheme == "https":
+        tier = 1
+    elif scheme == "http":
+        tier = 2
+    else:
+        tier = 3
+    return tier, raw
+
+
+def _ref_lookup(keys: Sequence[str], host: str, path: str) -> Optional[Tuple[str, List[str]]]:
+    """Scan every key: the most specific namespace, then the host; best-ranked wins."""
+    segments = path.split("/") if path else []
+    applicable: List[Tuple[int, Tuple[int, str], str]] = []
+    for raw in keys:
+        understood = _ref_understand(raw)
+        if understood is None:
+            continue
+        k_host, namespace, _scheme = understood
+        if k_host != host:
+            continue
+        ns_segments = namespace.split("/") if namespace else []
+        if ns_segments != segments[: len(ns_segments)]:
+            continue  # not at or above the repository (a sibling, or deeper)
+        applicable.append((-len(ns_segments), _ref_rank(raw, *understood), raw))
+    if not applicable:
+        return None
+    applicable.sort()
+    depth = applicable[0][0]
+    same_place = [raw for d, _, raw in applicable if d == depth]
+    return same_place[0], same_place[1:]
+
+
+_HOSTS = [
+    "quay.io", "Quay.IO", "quay.io:443", "localhost:5000", "localhost", "[::1]:5000",
+    "docker.io", "index.docker.io", "registry-1.docker.io", "Docker.IO", "docker.io:443",
+]
+_SCHEMES = ["", "", "", "https://", "http://", "HTTPS://", "ftp://"]
+_PATHS = [
+    "", "", "/", "/org", "/org/", "/org/app", "/organization", "/a", "/a/b", "/a/b/c",
+    "/v2/", "/v1/", "/library", "/org:tag", "/f@sha256:abc", "/a//b",
+]
+_QUERY_HOSTS = ["quay.io", "quay.io:443", "localhost:5000", "localhost", "[::1]:5000",
+                "docker.io", "docker.io:443"]
+_QUERY_PATHS = ["", "org", "org/app", "org/app/x", "organization/x", "orga", "a", "a/b",
+                "a/b/c/d", "a/bc", "library/ubuntu", "v2"]
+
+_keys = st.builds(
+    lambda s, h, p: s + h + p,
+    st.sampled_from(_SCHEMES),
+    st.sampled_from(_HOSTS),
+    st.sampled_from(_PATHS),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    keys=st.lists(_keys, min_size=0, max_size=12, unique=True),
+    data=st.data(),
+)
+def test_lookup_equals_brute_force(keys: List[str], data: st.DataObject) -> None:
+    shuffled = data.draw(st.permutations(keys), label="shuffled")
+    index_a = index_of(keys)
+    index_b = index_of(shuffled)
+    for host in _QUERY_HOSTS:
+        for path in _QUERY_PATHS:
+            expected = _ref_lookup(keys, host, path)
+            got = []
+            for index in (index_a, index_b):
+                match = index.lookup(host, path)
+                got.append(None if match is None else (match.key, list(match.shadowed)))
+            assert got[0] == got[1], f"key order changed the result for {host}/{path}"
+            assert got[0] == expected, f"{host}/{path} with keys {keys}"
+    for raw in keys:
+        assert (raw in index_a.ignored) == (_ref_understand(raw) is None), raw
