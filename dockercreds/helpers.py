@@ -1,0 +1,364 @@
+"""Client for external ``docker-credential-<name>`` programs.
+
+:class:`HelperClient` runs a helper the way the docker CLI does: one argument (the
+action), the payload on stdin, the answer on stdout (see :mod:`dockercreds.protocol`).
+It never uses a shell and never puts a secret in argv; ``subprocess`` is imported only
+when a helper actually runs.
+
+Differences from the docker CLI, all on the safe side:
+
+* every call is bounded by a timeout (``DOCKERCREDS_HELPER_TIMEOUT`` seconds, default
+  30); the helper is killed when it runs past it;
+* ``get`` treats an exit-0 answer with empty Username and Secret as "not found"
+  (docker-credential-pass 0.6.4 answers a missing entry that way);
+* failures are typed errors (:mod:`dockercreds.errors`) that name the helper and the
+  action and quote its output with the secret replaced by ``***``; output of ``get``
+  that does not parse is never quoted, since it may hold a secret.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+from typing import Dict, List, Mapping, Optional, Tuple
+
+from . import protocol
+from .credentials import Credentials
+from .errors import (
+    ConfigError,
+    ConfigFormatError,
+    HelperError,
+    HelperFailed,
+    HelperNotInstalled,
+    HelperProtocolError,
+    HelperTimeout,
+)
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "GO_HELPER_INPUT_LIMIT",
+    "PROGRAM_PREFIX",
+    "TIMEOUT_ENV",
+    "REDACTED",
+    "HelperClient",
+    "parse_timeout",
+    "program_exists",
+    "program_name",
+    "redact",
+]
+
+PROGRAM_PREFIX = "docker-credential-"
+TIMEOUT_ENV = "DOCKERCREDS_HELPER_TIMEOUT"
+DEFAULT_TIMEOUT = 30.0
+
+#: The Go helpers read stdin with a default bufio.Scanner: one line of at most 64 KiB
+#: (docker-credential-pass/-secretservice 0.6.4 accept 65535 bytes plus the newline).
+GO_HELPER_INPUT_LIMIT = 64 * 1024
+
+#: What replaces a secret in any helper output we quote.
+REDACTED = "***"
+#: Longest helper output quoted in an exception message (the full text is on ``.output``).
+_MESSAGE_LIMIT = 400
+
+
+def program_name(name: str) -> str:
+    """``docker-credential-<name>``, after checking ``name`` is a plain program suffix.
+
+    A name from ``credsStore``/``credHelpers`` must not be a path: ``../../tmp/x`` would
+    otherwise run a program outside PATH.
+    """
+    if not name or "/" in name or "\\" in name or "\0" in name or name in (".", ".."):
+        raise ConfigFormatError(
+            f"invalid credential helper name {name!r}: it must be the suffix of a "
+            f"{PROGRAM_PREFIX}<name> program on PATH (no '/', not empty); "
+            "fix credsStore/credHelpers in config.json",
+            path=None,
+            key=name,
+        )
+    return PROGRAM_PREFIX + name
+
+
+def _which(program: str, path: Optional[str]) -> Optional[str]:
+    import shutil  # lazy: keep `import dockercreds` cheap
+
+    return shutil.which(program, path=path)
+
+
+def program_exists(name: str, *, env: Optional[Mapping[str, str]] = None) -> bool:
+    """True when ``docker-credential-<name>`` is an executable on PATH.
+
+    ``env`` overlays ``os.environ`` as for :class:`HelperClient` (only its ``PATH`` counts).
+    An invalid name is simply not installed.
+    """
+    try:
+        program = program_name(name)
+    except ConfigFormatError:
+        return False
+    return _which(program, _effective_env(env).get("PATH", os.defpath)) is not None
+
+
+def _effective_env(overlay: Optional[Mapping[str, str]]) -> Dict[str, str]:
+    env = dict(os.environ)
+    if overlay:
+        env.update(overlay)
+    return env
+
+
+def parse_timeout(value: str) -> float:
+    """Seconds from a ``DOCKERCREDS_HELPER_TIMEOUT`` value; :class:`ConfigError` if bad."""
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ConfigError(
+            f"{TIMEOUT_ENV}={value!r} is not a valid timeout: set it to a positive number "
+            f"of seconds (e.g. 30), or unset it for the default of {DEFAULT_TIMEOUT:g}"
+        )
+    return seconds
+
+
+def _secret_forms(secret: str) -> List[str]:
+    """The ways a secret may appear in echoed output: raw and JSON-escaped."""
+    forms = {secret, json.dumps(secret)[1:-1], protocol.go_json(secret)[1:-1]}
+    forms.add(json.dumps(secret, ensure_ascii=False)[1:-1])
+    # Longest first, so a form that contains another is replaced whole.
+    return sorted((f for f in forms if f), key=len, reverse=True)
+
+
+def redact(text: str, secrets: Tuple[str, ...]) -> str:
+    """``text`` with every form of each secret replaced by ``***``."""
+    for secret in secrets:
+        if not secret:
+            continue
+        for form in _secret_forms(secret):
+            text = text.replace(form, REDACTED)
+    return text
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(part.strip() for part in text.splitlines() if part.strip())
+    if len(line) > _MESSAGE_LIMIT:
+        line = line[: _MESSAGE_LIMIT - 3] + "..."
+    return line
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+class HelperClient:
+    """A credential store backed by an external ``docker-credential-<name>`` program.
+
+    ``timeout`` (seconds) bounds each call; ``None`` reads ``DOCKERCREDS_HELPER_TIMEOUT``
+    at call time (default 30). ``env`` is laid over ``os.environ`` for the helper (and
+    for finding it on ``PATH``), e.g. ``{"PASSWORD_STORE_DIR": ...}``.
+
+    Credentials returned by :meth:`get` have ``server`` = the server asked and
+    ``source`` = ``"helper:<name>"``.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        timeout: Optional[float] = None,
+        env: Optional[Mapping[str, str]] = None,
+    ) -> None:
+        self.program = program_name(name)
+        self.name = name
+        if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        self.timeout = timeout
+        self.env: Optional[Dict[str, str]] = dict(env) if env is not None else None
+
+    @property
+    def source(self) -> str:
+        return f"helper:{self.name}"
+
+    def __repr__(self) -> str:
+        return f"<HelperClient {self.program}>"
+
+    # -- the four actions ------------------------------------------------------------
+
+    def get(self, server: str) -> Optional[Credentials]:
+        """The credentials the helper holds for ``server``, or None when it has none."""
+        rc, out, err = self._run("get", server)
+        text = _decode(out)
+        if text.strip() == protocol.ERR_NOT_FOUND:
+            return None
+        if rc != 0:
+            raise self._failed("get", rc, text, _decode(err), ())
+        try:
+            answer = protocol.decode_credentials(out.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise self._unparsable("get", out, "it is not UTF-8") from None
+        except protocol.ProtocolError as exc:
+            raise self._unparsable("get", out, str(exc)) from None
+        if not answer.username and not answer.secret:
+            return None  # docker-credential-pass 0.6.4 on a missing entry
+        return Credentials.from_helper(
+            server, answer.username, answer.secret, source=self.source
+        )
+
+    def store(self, server: str, username: str, secret: str) -> None:
+        """Store ``username``/``secret`` (``<token>`` for an identity token) for ``server``."""
+        payload = protocol.encode_credentials(server, username, secret) + "\n"
+        rc, out, err = self._run("store", payload)
+        if rc != 0:
+            size = len(payload.encode("utf-8"))
+            hint = ""
+            if size > GO_HELPER_INPUT_LIMIT:
+                hint = (
+                    f" (the store message was {size} bytes; the Go docker-credential-helpers "
+                    f"read at most {GO_HELPER_INPUT_LIMIT} bytes of input, so this secret is "
+                    "too large for them)"
+                )
+            raise self._failed("store", rc, _decode(out), _decode(err), (secret,), hint=hint)
+
+    def erase(self, server: str) -> None:
+        """Remove the entry for ``server``.
+
+        A helper answering exactly "credentials not found" has nothing to erase: success.
+        Other failures (docker-credential-pass on a missing entry) raise HelperFailed.
+        """
+        rc, out, err = self._run("erase", server)
+        text = _decode(out)
+        if rc != 0 and text.strip() != protocol.ERR_NOT_FOUND:
+            raise self._failed("erase", rc, text, _decode(err), ())
+
+    def list(self) -> Dict[str, str]:
+        """Server -> username for every entry the helper knows (no secrets)."""
+        rc, out, err = self._run("list", "unused")
+        text = _decode(out)
+        if text.strip() == protocol.ERR_NOT_FOUND:
+            return {}
+        if rc != 0:
+            raise self._failed("list", rc, text, _decode(err), ())
+        try:
+            return protocol.decode_list(out.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise self._unparsable("list", out, "it is not UTF-8") from None
+        except protocol.ProtocolError as exc:
+            raise self._unparsable("list", out, str(exc)) from None
+
+    # -- running the program ---------------------------------------------------------
+
+    def _timeout_for(self, action: str, env: Mapping[str, str]) -> float:
+        if self.timeout is not None:
+            return self.timeout
+        value = env.get(TIMEOUT_ENV, "")
+        if not value.strip():
+            return DEFAULT_TIMEOUT
+        try:
+            return parse_timeout(value)
+        except ConfigError as exc:
+            raise ConfigError(f"cannot run {self.program} {action}: {exc}") from None
+
+    def _run(self, action: str, payload: str) -> Tuple[int, bytes, bytes]:
+        env = _effective_env(self.env)
+        timeout = self._timeout_for(action, env)
+        path = _which(self.program, env.get("PATH", os.defpath))
+        if path is None:
+            raise self._not_installed(action)
+
+        import subprocess  # lazy: keep `import dockercreds` cheap
+
+        try:
+            proc = subprocess.Popen(
+                [self.program, action],
+                executable=path,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                close_fds=True,
+            )
+        except FileNotFoundError:
+            raise self._not_installed(action) from None
+        except OSError as exc:
+            raise HelperError(
+                f"cannot run {self.program} {action} ({path}): {exc.strerror or exc}; "
+                f"check that it is an executable program",
+                helper=self.name,
+                action=action,
+            ) from None
+        with proc:
+            try:
+                out, err = proc.communicate(payload.encode("utf-8"), timeout=timeout)
+            except subprocess.TimeoutExpired:
+                # SIGKILL, then reap it. Do not read the pipes to EOF: a grandchild that
+                # inherited them (a shell script's `sleep`) would keep us waiting.
+                proc.kill()
+                proc.wait()
+                raise HelperTimeout(
+                    f"{self.program} {action} did not answer within {timeout:g} s and was "
+                    f"killed; check that the helper's backend (keyring daemon, gpg-agent, "
+                    f"network) responds, or raise {TIMEOUT_ENV}",
+                    helper=self.name,
+                    action=action,
+                ) from None
+            except BaseException:
+                proc.kill()
+                raise
+        return proc.returncode, out, err
+
+    # -- errors ----------------------------------------------------------------------
+
+    def _not_installed(self, action: str) -> HelperNotInstalled:
+        return HelperNotInstalled(
+            f"{self.program} is not installed (not found on PATH), needed for {action}; "
+            f"install it (https://github.com/docker/docker-credential-helpers/releases or "
+            f"your package manager) or remove {self.name!r} from credsStore/credHelpers "
+            f"in your Docker config.json",
+            helper=self.name,
+            action=action,
+        )
+
+    def _failed(
+        self,
+        action: str,
+        rc: int,
+        out: str,
+        err: str,
+        secrets: Tuple[str, ...],
+        *,
+        hint: str = "",
+    ) -> HelperFailed:
+        out = self._redact_output(out, secrets)
+        err = self._redact_output(err, secrets)
+        shown = _one_line(out) or _one_line(err) or "no output"
+        combined = out.strip()
+        if err.strip():
+            combined = f"{combined}\n{err.strip()}" if combined else err.strip()
+        return HelperFailed(
+            f"{self.program} {action} failed (exit {rc}): {shown}{hint}",
+            helper=self.name,
+            action=action,
+            returncode=rc,
+            output=combined,
+        )
+
+    @staticmethod
+    def _redact_output(text: str, secrets: Tuple[str, ...]) -> str:
+        found = list(secrets)
+        # A helper that prints a credentials message and then fails (or echoes its
+        # input) must not leak the Secret field either.
+        for line in text.splitlines():
+            candidate = line.strip()
+            if candidate.startswith("{") and candidate.endswith("}"):
+                with contextlib.suppress(protocol.ProtocolError):
+                    found.append(protocol.decode_credentials(candidate).secret)
+        return redact(text, tuple(found))
+
+    def _unparsable(self, action: str, out: bytes, why: str) -> HelperProtocolError:
+        size = len(out)
+        shape = "empty" if not out.strip() else f"{size} bytes, not shown: it may hold a secret"
+        return HelperProtocolError(
+            f"{self.program} {action} answered something that is not a helper-protocol "
+            f"message ({why}; output {shape}); check the helper's version and setup",
+            helper=self.name,
+            action=action,
+        )
