@@ -105,57 +105,368 @@ def _add_source_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _add_login(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    sub.add_parser("login", help="store credentials for a registry")
+    p = sub.add_parser(
+        "login",
+        help="store credentials for a registry",
+        description="Check the credentials with the registry, then store them where Docker"
+        " would (credHelpers > credsStore > the config file), or in --store.",
+    )
+    p.add_argument(
+        "registry", metavar="REGISTRY", nargs="?", default="docker.io",
+        help="registry host[:port] (default: Docker Hub)",
+    )
+    p.add_argument("-u", "--username", help="username ('<token>' for an identity token)")
+    secret = p.add_mutually_exclusive_group()
+    secret.add_argument("-p", "--password", help="password (insecure: use --password-stdin)")
+    secret.add_argument(
+        "--password-stdin", action="store_true", help="read the password or token from stdin"
+    )
+    p.add_argument(
+        "--store", metavar="STORE",
+        help="where to store: file, keyring or a helper name (default: as Docker would)",
+    )
+    p.add_argument("--config", metavar="PATH", help="the Docker config file to change")
+    p.add_argument(
+        "--no-verify", action="store_true", help="store without checking with the registry"
+    )
+    p.add_argument(
+        "--insecure", action="store_true",
+        help="allow plain http when checking (always allowed for localhost/127.0.0.1)",
+    )
+
+
+def _login_secret(args: argparse.Namespace) -> tuple[str, str]:
+    import getpass
+
+    from .errors import InvalidCredentials
+
+    username = args.username or ""
+    if args.password_stdin:
+        if not username:
+            raise InvalidCredentials("Must provide --username with --password-stdin")
+        password = sys.stdin.read()
+        password = password[:-1] if password.endswith("\n") else password
+        password = password[:-1] if password.endswith("\r") else password
+        return username, password
+    if args.password is not None:
+        sys.stderr.write(
+            "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n"
+        )
+        if username:
+            return username, args.password
+    if not sys.stdin.isatty():
+        raise InvalidCredentials("Cannot perform an interactive login from a non TTY device")
+    if not username:
+        sys.stderr.write("Username: ")
+        sys.stderr.flush()
+        username = sys.stdin.readline().strip()
+    password = args.password if args.password is not None else getpass.getpass("Password: ")
+    return username, password
 
 
 def _cmd_login(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    import warnings
+
+    from .resolver import login
+    from .writer import PlaintextStorageWarning
+
+    username, password = _login_secret(args)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PlaintextStorageWarning)
+        login(
+            args.registry,
+            username,
+            password,
+            config=args.config,
+            store=args.store,
+            verify=not args.no_verify,
+            insecure=args.insecure,
+        )
+    for warning in caught:
+        if issubclass(warning.category, PlaintextStorageWarning):
+            sys.stderr.write(
+                f"\nWARNING! {warning.message}\n"
+                "Run 'dockercreds migrate' to move it into the OS keyring, or configure"
+                " a credential helper.\n\n"
+            )
+        else:
+            sys.stderr.write(f"WARNING: {warning.message}\n")
+    sys.stdout.write("Login Succeeded\n")
+    return 0
 
 
 def _add_logout(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    sub.add_parser("logout", help="remove the credentials for a registry")
+    p = sub.add_parser("logout", help="remove the credentials for a registry")
+    p.add_argument(
+        "registry", metavar="REGISTRY", nargs="?", default="docker.io",
+        help="registry host[:port] (default: Docker Hub)",
+    )
+    p.add_argument("--config", metavar="PATH", help="the Docker config file to change")
 
 
 def _cmd_logout(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    import warnings
+
+    from .registry import helper_server, parse_key
+    from .resolver import logout
+
+    key = parse_key(args.registry)
+    shown = f"{key.host}/{key.path}" if key.path and not key.scheme else helper_server(key.host)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        removed = logout(args.registry, config=args.config)
+    for warning in caught:
+        sys.stderr.write(f"WARNING: {warning.message}\n")
+    if removed:
+        sys.stdout.write(f"Removing login credentials for {shown}\n")
+    else:
+        sys.stdout.write(f"Not logged in to {shown}\n")
+    return 0
 
 
 def _add_migrate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    sub.add_parser("migrate", help="move plaintext secrets into the keyring or a helper")
+    p = sub.add_parser(
+        "migrate",
+        help="move plaintext secrets into the keyring or a helper",
+        description="Store every plaintext secret of the config file in the keyring (or a"
+        " helper), read each back, then remove it from the file and set credsStore.",
+    )
+    p.add_argument(
+        "--to", metavar="STORE", default="keyring",
+        help="keyring (default) or a credential helper name (pass, secretservice, ...)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="only show what would move")
+    p.add_argument("--config", metavar="PATH", help="the Docker config file to change")
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    from .migrate import migrate
+
+    if args.to == "file":
+        _err("migrate: --to must be keyring or a credential helper name, not file")
+        return 2
+    report = migrate(args.config, to=args.to, dry_run=args.dry_run)
+    out = sys.stdout
+    if report.dry_run:
+        out.write(f"Dry run: nothing changed in {report.path}\n")
+    for item in report.items:
+        out.write(item.describe() + "\n")
+    if not report.items:
+        out.write(f"no credentials in {report.path}\n")
+    if report.creds_store_set:
+        verb = "would be set" if report.dry_run else "set"
+        out.write(f"credsStore {verb} to {report.store!r} in {report.path}\n")
+        out.write(
+            "note: podman and skopeo ignore credsStore; they will not see the moved"
+            " credentials\n"
+        )
+    moved = len(report.moved)
+    out.write(
+        f"{moved} {'would move' if report.dry_run else 'moved'}, {len(report.kept)} kept,"
+        f" {len(report.failed)} failed\n"
+    )
+    for item in report.failed:
+        _err(f"{item.key}: {item.reason}")
+    return 1 if report.failed else 0
 
 
 # --- token (HTTP auth) -------------------------------------------------------------------
 
 
 def _add_token(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    sub.add_parser("token", help="print a registry bearer token for an image")
+    p = sub.add_parser(
+        "token",
+        help="print a registry bearer token for an image",
+        description="Print a bearer token for pulling (or pushing) IMAGE, e.g. for curl:"
+        ' curl -H "Authorization: Bearer $(dockercreds token IMAGE)" ...'
+        " Registries with Basic (htpasswd) authentication issue no token.",
+    )
+    p.add_argument("image", metavar="IMAGE", help="image reference, e.g. quay.io/org/app")
+    p.add_argument("--push", action="store_true", help="scope pull,push instead of pull")
+    p.add_argument("--config", metavar="PATH", help="read only this Docker config file")
+    p.add_argument(
+        "--insecure",
+        action="store_true",
+        help="the registry may use plain http or an unverified TLS certificate",
+    )
 
 
 def _cmd_token(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    import warnings
+
+    import requests
+
+    from .auth import RegistryAuth
+    from .errors import AuthError
+    from .reference import parse_docker_ref
+    from .registry import api_host, is_loopback, normalize_registry
+
+    ref = parse_docker_ref(args.image)
+    registry = normalize_registry(ref.domain)
+    host = api_host(registry)
+    scopes = [f"repository:{ref.path}:{'pull,push' if args.push else 'pull'}"]
+    auth = RegistryAuth(config=args.config, insecure=[host] if args.insecure else ())
+    # Like docker: https first; plain http only for loopback or --insecure registries.
+    schemes = ["https", "http"] if args.insecure or is_loopback(registry) else ["https"]
+    token = ""
+    for scheme in schemes:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # urllib3's InsecureRequestWarning
+                token = auth.token(
+                    f"{scheme}://{host}", scopes, verify=False if args.insecure else None
+                )
+            break
+        except requests.RequestException as exc:
+            if scheme != schemes[-1]:
+                continue
+            reason = " ".join(str(exc).split())[:300]
+            raise AuthError(
+                f"cannot reach registry {host} over {' or '.join(schemes)}: {reason}"
+            ) from None
+    sys.stdout.write(token + "\n")
+    return 0
 
 
 # --- Kubernetes ------------------------------------------------------------------------
 
 
 def _add_k8s_secret(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    sub.add_parser("k8s-secret", help="print a kubernetes.io/dockerconfigjson Secret")
+    p = sub.add_parser(
+        "k8s-secret",
+        help="print a kubernetes.io/dockerconfigjson Secret",
+        description="Print the Secret `kubectl create secret docker-registry NAME"
+        " --dry-run=client` prints for the same flags, or one holding the credentials"
+        " dockercreds finds (--from-config; helpers and the keyring included).",
+    )
+    p.add_argument("name", metavar="NAME", help="Secret name (a DNS-1123 subdomain)")
+    p.add_argument(
+        "--docker-server",
+        metavar="SERVER",
+        help="registry key to write (default https://index.docker.io/v1/, as kubectl)",
+    )
+    p.add_argument("--docker-username", metavar="USER")
+    p.add_argument("--docker-password", metavar="PASSWORD")
+    p.add_argument("--docker-email", metavar="EMAIL")
+    p.add_argument("-n", "--namespace", metavar="NS", help="namespace of the Secret")
+    p.add_argument(
+        "-o", "--output", choices=("json", "yaml"), default="yaml", help="default: yaml"
+    )
+    p.add_argument(
+        "--from-config",
+        action="store_true",
+        help="export the credentials dockercreds finds (default: every registry known)",
+    )
+    p.add_argument(
+        "--registry",
+        action="append",
+        metavar="R",
+        help="with --from-config: a registry or namespace to export (repeatable)",
+    )
+    p.add_argument("--config", metavar="PATH", help="with --from-config: read only this file")
+    p.set_defaults(k8s_secret_parser=p)
 
 
 def _cmd_k8s_secret(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    from . import kubernetes
+
+    parser: argparse.ArgumentParser = args.k8s_secret_parser
+    flags = {
+        "--docker-server": args.docker_server,
+        "--docker-username": args.docker_username,
+        "--docker-password": args.docker_password,
+        "--docker-email": args.docker_email,
+    }
+    if args.from_config:
+        given = [flag for flag, value in flags.items() if value is not None]
+        if given:
+            parser.error(f"--from-config cannot be combined with {', '.join(given)}")
+        auths = kubernetes.export_auths(
+            args.registry, config=args.config, warn=lambda m: _err(f"warning: {m}")
+        )
+        secret = kubernetes.dockerconfigjson_secret(args.name, auths, namespace=args.namespace)
+    else:
+        if args.registry or args.config:
+            parser.error("--registry and --config need --from-config")
+        server = kubernetes.DEFAULT_DOCKER_SERVER
+        if args.docker_server is not None:
+            server = args.docker_server
+        if not (args.docker_username and args.docker_password and server):
+            parser.error(
+                "either --from-config or the combination of --docker-username,"
+                " --docker-password and --docker-server is required"
+            )
+        secret = kubernetes.docker_registry_secret(
+            args.name,
+            username=args.docker_username,
+            password=args.docker_password,
+            server=server,
+            email=args.docker_email,
+            namespace=args.namespace,
+        )
+    sys.stdout.write(kubernetes.serialize_secret(secret, args.output))
+    return 0
 
 
 def _add_kubelet_plugin(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    sub.add_parser("kubelet-plugin", help="kubelet image credential provider (stdin/stdout)")
+    p = sub.add_parser(
+        "kubelet-plugin",
+        help="kubelet image credential provider (stdin/stdout)",
+        description="Answer the CredentialProviderRequest kubelet writes on stdin with a"
+        " CredentialProviderResponse on stdout (credentialprovider.kubelet.k8s.io v1,"
+        " v1beta1, v1alpha1).",
+    )
+    p.add_argument(
+        "--cache-duration",
+        metavar="DURATION",
+        help="cacheDuration to answer with, Go syntax (5m0s, 1h); default: left out, so"
+        " kubelet uses the provider's defaultCacheDuration",
+    )
+    p.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        default="50",
+        help="give up after this long, helper calls included (default 50; kubelet waits 60)",
+    )
+    p.add_argument("--config", metavar="PATH", help="read only this Docker config file")
+    p.set_defaults(kubelet_plugin_parser=p)
 
 
 def _cmd_kubelet_plugin(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    import math
+
+    from . import kubernetes
+    from .errors import KubernetesError
+
+    parser: argparse.ArgumentParser = args.kubelet_plugin_parser
+    cache_duration = None
+    if args.cache_duration is not None:
+        try:
+            cache_duration = kubernetes.parse_go_duration(args.cache_duration)
+        except KubernetesError as exc:
+            parser.error(f"--cache-duration: {exc}")
+    try:
+        timeout = float(args.timeout)
+    except ValueError:
+        timeout = math.nan
+    if not (math.isfinite(timeout) and timeout > 0):
+        parser.error(f"--timeout: {args.timeout!r} is not a positive number of seconds")
+    try:
+        data = sys.stdin.buffer.read().decode("utf-8")
+    except UnicodeDecodeError:
+        raise KubernetesError("the CredentialProviderRequest on stdin is not UTF-8") from None
+    except OSError as exc:
+        raise KubernetesError(f"cannot read the request from stdin: {exc}") from None
+    response = kubernetes.run_plugin(
+        data,
+        config=args.config,
+        cache_duration=cache_duration,
+        timeout=timeout,
+        warn=lambda m: _err(f"note: {m}"),
+    )
+    sys.stdout.write(response)
+    sys.stdout.flush()
+    return 0
 
 
 # --- program ---------------------------------------------------------------------------

@@ -14,13 +14,22 @@ For one registry and repository, each config source is asked in order (DESIGN.md
 
 from __future__ import annotations
 
+import json
 import os
-from typing import TYPE_CHECKING, Any, Iterator, List, Optional, Protocol, Union
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Protocol, Tuple, Union
 
-from .config import DockerConfig, docker_config_path, iter_default_sources, load_file
+from .config import (
+    DockerConfig,
+    docker_config_path,
+    encode_auth,
+    iter_default_sources,
+    load_file,
+)
 from .credentials import Credentials
-from .errors import InvalidReference, InvalidRegistry
-from .registry import HUB_DOMAIN, helper_server, normalize_registry
+from .errors import InvalidCredentials, InvalidReference, InvalidRegistry
+from .registry import HUB_DOMAIN, helper_server, normalize_registry, parse_key
 
 if TYPE_CHECKING:  # pragma: no cover
     from .reference import Reference
@@ -247,15 +256,6 @@ def list_registries(*, config: ConfigArg = None, sources: Optional[str] = None) 
 # login / logout (DESIGN.md "Writes"). The file is only ever changed through
 # dockercreds.writer.update_config (locked, re-read, atomic).
 
-import json  # noqa: E402
-import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Dict, Tuple  # noqa: E402
-
-from .config import encode_auth  # noqa: E402
-from .errors import InvalidCredentials  # noqa: E402
-from .registry import parse_key  # noqa: E402
-
 #: Entry fields that carry a secret (or the user of one), compared case-insensitively.
 SECRET_FIELDS = ("auth", "username", "password", "identitytoken", "registrytoken")
 
@@ -372,10 +372,10 @@ def login(
     server = helper_server(host)
     _check_credentials(username, password)
     creds = Credentials.from_helper(server, username, password, source="")
+    path = _config_path(config)
+    name = _store_name(_store_settings(path), host, store)  # a malformed file stops us here
     if verify:
         verify_login(host, creds, insecure=insecure)
-    path = _config_path(config)
-    name = _store_name(_store_settings(path), host, store)
 
     if name is None:
         if creds.identity_token:
@@ -399,6 +399,11 @@ def login(
 
     target = store_for(name)
     user, secret = creds.helper_pair()
+    previous = target.get(server)
+    if previous is not None and previous.helper_pair()[0] != user:
+        # The Go helpers (pass, secretservice) keep one entry per username and may keep
+        # answering with the old one: remove it before storing under a new username.
+        target.erase(server)
     target.store(server, user, secret)
 
     def put_marker(data: Dict[str, Any]) -> None:
