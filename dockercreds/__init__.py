@@ -8,7 +8,10 @@ code paths that need them.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any, List
+
+# Not `from typing import TYPE_CHECKING`: importing typing costs milliseconds on every
+# run of the helper program, whose get/list path imports this package.
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 
@@ -40,6 +43,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any, List
+
     from . import errors, reference
     from .auth import RegistryAuth
     from .config import DockerConfig

@@ -1,0 +1,236 @@
+# ruff: noqa: PTH103, PTH105, PTH108, PTH111, PTH118, PTH120, PTH123 -- os.path, not pathlib:
+# this module is on the hot path of docker-credential-keyring (pathlib costs ~3 ms).
+"""The light half of the keyring store: item naming, and the index of servers.
+
+Keyring items: service ``"dockercreds:" + server``, username ``"dockercreds"`` (see
+:mod:`dockercreds.keyring_store`). The index maps server -> username, never a secret.
+
+Keyrings cannot be enumerated portably, so ``list`` reads this file instead. Where it is:
+
+* ``$DOCKERCREDS_KEYRING_INDEX`` when set;
+* else ``$XDG_DATA_HOME/dockercreds/keyring-index.json`` (``~/.local/share/...``) on Linux,
+  ``~/Library/Application Support/dockercreds/keyring-index.json`` on macOS,
+  ``%LOCALAPPDATA%\\dockercreds\\keyring-index.json`` on Windows.
+
+The content is exactly the helper protocol's ``list`` output (Go JSON, keys sorted) plus
+a newline, so ``docker-credential-keyring list`` copies it without parsing JSON. Changes
+happen under an exclusive lock on the sidecar file ``<index>.lock`` (``fcntl.flock``;
+``msvcrt.locking`` on Windows); the file is replaced atomically (temp file in the same
+directory, fsync, rename, directory fsync). New directories are 0700, files 0600.
+
+This module imports only ``os`` and ``sys`` at load time: it is on the helper's hot path.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Dict, Mapping, Optional
+
+__all__ = [
+    "ACCOUNT",
+    "INDEX_ENV",
+    "SERVICE_PREFIX",
+    "KeyringIndex",
+    "default_index_path",
+    "service_name",
+]
+
+INDEX_ENV = "DOCKERCREDS_KEYRING_INDEX"
+#: Keyring service name prefix; the server follows it.
+SERVICE_PREFIX = "dockercreds:"
+#: The fixed keyring username (account) of every item.
+ACCOUNT = "dockercreds"
+_NAME = "keyring-index.json"
+
+
+def service_name(server: str) -> str:
+    """The keyring service name under which ``server``'s credentials are kept."""
+    return SERVICE_PREFIX + server
+
+
+def default_index_path(environ: Optional[Mapping[str, str]] = None) -> str:
+    """Where the index lives by default (see the module docstring)."""
+    env = os.environ if environ is None else environ
+    explicit = env.get(INDEX_ENV)
+    if explicit:
+        return explicit
+    home = os.path.expanduser("~")
+    if sys.platform == "win32":
+        base = env.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
+    elif sys.platform == "darwin":
+        base = os.path.join(home, "Library", "Application Support")
+    else:
+        base = env.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share")
+    return os.path.join(base, "dockercreds", _NAME)
+
+
+def _error(message: str) -> Exception:
+    from .errors import KeyringError
+
+    return KeyringError(message)
+
+
+class KeyringIndex:
+    """server -> username in one file; see the module docstring."""
+
+    def __init__(self, path: Optional[str] = None) -> None:
+        self.path = os.fspath(path) if path else default_index_path()
+        self.lock_path = self.path + ".lock"
+
+    def __repr__(self) -> str:
+        return f"<KeyringIndex {self.path!r}>"
+
+    def read_raw(self) -> bytes:
+        """The file's bytes (``b""`` when it does not exist)."""
+        try:
+            with open(self.path, "rb") as fh:
+                return fh.read()
+        except FileNotFoundError:
+            return b""
+        except OSError as exc:
+            raise _error(f"cannot read the keyring index {self.path}: {exc.strerror}") from None
+
+    def read(self) -> Dict[str, str]:
+        """The index as a dict; an invalid file is an error naming it."""
+        import json
+
+        data = self.read_raw()
+        if not data.strip():
+            return {}
+        try:
+            obj = json.loads(data)
+        except ValueError:
+            obj = None
+        if not isinstance(obj, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in obj.items()
+        ):
+            raise _error(
+                f"the keyring index {self.path} is not a JSON object of server -> username: "
+                "fix or remove it (it holds no secrets; a server missing from it is listed "
+                "again once stored again)"
+            )
+        return dict(obj)
+
+    def list_output(self) -> bytes:
+        """The helper's ``list`` output: the file as is when it looks right, else parsed."""
+        data = self.read_raw().strip()
+        if not data:
+            return b"{}\n"
+        if data.startswith(b"{") and data.endswith(b"}") and b"\n" not in data:
+            return data + b"\n"
+        from .protocol import encode_list
+
+        return (encode_list(self.read()) + "\n").encode("utf-8")
+
+    def locked(self) -> _Lock:
+        """The exclusive lock, as a context manager (blocks until it is free)."""
+        return _Lock(self.lock_path)
+
+    def write(self, servers: Mapping[str, str]) -> None:
+        """Replace the file atomically; call only while holding :meth:`locked`."""
+        import tempfile
+
+        from .protocol import encode_list
+
+        directory = os.path.dirname(self.path) or "."
+        body = (encode_list(servers) + "\n").encode("utf-8")
+        tmp = None
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".keyring-index.", suffix=".tmp", dir=directory)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(body)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+            tmp = None
+            _fsync_dir(directory)
+        except OSError as exc:
+            raise _error(
+                f"cannot write the keyring index {self.path}: {exc.strerror}; "
+                "check the directory's permissions and free space"
+            ) from None
+        finally:
+            if tmp is not None:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+
+    def update(self, server: str, username: Optional[str]) -> None:
+        """Set (or with ``None`` remove) one entry; call only while holding :meth:`locked`."""
+        servers = self.read()
+        if username is None:
+            if server not in servers:
+                return
+            del servers[server]
+        else:
+            if servers.get(server) == username:
+                return
+            servers[server] = username
+        self.write(servers)
+
+
+class _Lock:
+    """An exclusive lock on a sidecar file; released when the descriptor closes."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fd = -1
+
+    def __enter__(self) -> _Lock:
+        directory = os.path.dirname(self.path) or "."
+        try:
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise _error(
+                f"cannot create the keyring index lock {self.path}: {exc.strerror}"
+            ) from None
+        try:
+            _lock_fd(fd)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            os.close(fd)
+
+
+def _lock_fd(fd: int) -> None:
+    if sys.platform == "win32":  # pragma: no cover - not exercised on Linux
+        import msvcrt
+        import time
+
+        while True:
+            try:
+                msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+                return
+            except OSError:
+                time.sleep(0.05)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def _fsync_dir(directory: str) -> None:
+    if sys.platform == "win32":  # pragma: no cover
+        return
+    try:
+        dfd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)

@@ -1,0 +1,491 @@
+"""KeyringStore: the store contract on an in-memory backend and on the real Secret Service.
+
+The in-memory backend has neither ``get_credential(service, None)`` nor enumeration
+(like macOS). On the Secret Service the contract runs twice: through the lean D-Bus path
+(no ``keyring`` import) and through keyring's own SecretService backend; both must see
+each other's items.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any, Dict, Iterator, Optional, Tuple
+
+import pytest
+from keyring.backend import KeyringBackend
+from keyring.errors import KeyringLocked, PasswordDeleteError
+
+from dockercreds import secret_service
+from dockercreds.errors import (
+    InsecureKeyringError,
+    InvalidRegistry,
+    KeyringError,
+    KeyringLockedError,
+    NoKeyringError,
+)
+from dockercreds.keyring_store import (
+    ACCOUNT,
+    ALLOW_INSECURE_ENV,
+    MSG_LOCKED,
+    MSG_NO_DBUS,
+    KeyringStore,
+    service_name,
+)
+from tests.peers import SecretService, short_tmpdir, start_secret_service
+from tests.store_contract import StoreContract
+
+SECRET = "hunter2-do-not-print"
+
+
+class MemoryKeyring(KeyringBackend):
+    """Dict-backed; like macOS it cannot look up by service alone nor enumerate."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: Dict[Tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> Optional[str]:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if (service, username) not in self.items:
+            raise PasswordDeleteError("no such item")
+        del self.items[(service, username)]
+
+    def get_credential(self, service: str, username: Optional[str]) -> Any:
+        raise AssertionError("the store must not need get_credential")
+
+
+class PlaintextKeyring(MemoryKeyring):
+    priority = 0.5  # type: ignore[assignment]
+
+
+class LockedKeyring(MemoryKeyring):
+    def get_password(self, service: str, username: str) -> Optional[str]:
+        raise KeyringLocked("Failed to unlock the collection!")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise KeyringLocked("Failed to unlock the collection!")
+
+
+class BrokenKeyring(MemoryKeyring):
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise RuntimeError(f"backend exploded while writing {password}")
+
+
+# Defining a backend registers it for keyring's discovery; keep discovery clean.
+for _cls in (MemoryKeyring, PlaintextKeyring, LockedKeyring, BrokenKeyring):
+    KeyringBackend._classes.discard(_cls)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def fresh_keyring_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """keyring caches its backend per process; each test resolves it again (like the helper)."""
+    import keyring.core
+
+    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
+
+
+# --------------------------------------------------------------------------- contract
+
+
+class TestMemoryBackend(StoreContract):
+    @pytest.fixture
+    def backend(self) -> MemoryKeyring:
+        return MemoryKeyring()
+
+    @pytest.fixture
+    def store(self, backend: MemoryKeyring, tmp_path: Path) -> KeyringStore:
+        return KeyringStore(backend=backend, index_path=str(tmp_path / "index.json"))
+
+    def test_layout_one_item_per_server(
+        self, store: KeyringStore, backend: MemoryKeyring, tmp_path: Path
+    ) -> None:
+        store.store("quay.io", "alice", SECRET)
+        assert list(backend.items) == [("dockercreds:quay.io", ACCOUNT)]
+        payload = json.loads(backend.items[("dockercreds:quay.io", ACCOUNT)])
+        assert payload == {"ServerURL": "quay.io", "Username": "alice", "Secret": SECRET}
+        index = (tmp_path / "index.json").read_text()
+        assert index == '{"quay.io":"alice"}\n'
+        assert SECRET not in index
+
+    def test_source_and_repr(self, store: KeyringStore) -> None:
+        store.store("quay.io", "alice", SECRET)
+        creds = store.get("quay.io")
+        assert creds is not None
+        assert creds.source == "keyring"
+        assert SECRET not in repr(creds)
+        assert SECRET not in repr(store)
+
+    def test_empty_server(self, store: KeyringStore) -> None:
+        with pytest.raises(InvalidRegistry):
+            store.store("", "alice", SECRET)
+        assert store.get("") is None
+        store.erase("")
+
+    def test_foreign_item_is_a_clear_error(
+        self, store: KeyringStore, backend: MemoryKeyring
+    ) -> None:
+        backend.items[(service_name("x.example"), ACCOUNT)] = SECRET
+        with pytest.raises(KeyringError) as info:
+            store.get("x.example")
+        assert "not a dockercreds entry" in str(info.value)
+        assert SECRET not in str(info.value)
+
+    def test_failed_keyring_write_leaves_index_alone(self, tmp_path: Path) -> None:
+        store = KeyringStore(backend=BrokenKeyring(), index_path=str(tmp_path / "i.json"))
+        with pytest.raises(KeyringError) as info:
+            store.store("quay.io", "alice", SECRET)
+        assert SECRET not in str(info.value)
+        assert "BrokenKeyring" in str(info.value)
+        assert store.list() == {}
+
+
+# --------------------------------------------------------------------------- backend checks
+
+
+def test_plaintext_backend_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ALLOW_INSECURE_ENV, raising=False)
+    store = KeyringStore(backend=PlaintextKeyring(), index_path=str(tmp_path / "i.json"))
+    with pytest.raises(InsecureKeyringError) as info:
+        store.store("quay.io", "alice", SECRET)
+    message = str(info.value)
+    assert "PlaintextKeyring" in message
+    assert f"{ALLOW_INSECURE_ENV}=1" in message
+    assert SECRET not in message
+    assert store.list() == {}
+
+
+@pytest.mark.parametrize(("env", "param"), [("1", None), (None, True), ("0", True)])
+def test_plaintext_backend_allowed(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    env: Optional[str],
+    param: Optional[bool],
+) -> None:
+    if env is None:
+        monkeypatch.delenv(ALLOW_INSECURE_ENV, raising=False)
+    else:
+        monkeypatch.setenv(ALLOW_INSECURE_ENV, env)
+    store = KeyringStore(
+        backend=PlaintextKeyring(), index_path=str(tmp_path / "i.json"), allow_insecure=param
+    )
+    store.store("quay.io", "alice", SECRET)
+    creds = store.get("quay.io")
+    assert creds is not None
+    assert creds.password == SECRET
+
+
+def test_param_false_beats_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ALLOW_INSECURE_ENV, "1")
+    store = KeyringStore(
+        backend=PlaintextKeyring(), index_path=str(tmp_path / "i.json"), allow_insecure=False
+    )
+    with pytest.raises(InsecureKeyringError):
+        store.get("quay.io")
+
+
+@pytest.mark.parametrize(
+    ("backend_path", "needle"),
+    [
+        ("keyring.backends.fail.Keyring", "dbus-run-session"),
+        ("keyring.backends.null.Keyring", "disabled"),
+    ],
+)
+def test_no_usable_backend(tmp_path: Path, backend_path: str, needle: str) -> None:
+    module, _, name = backend_path.rpartition(".")
+    cls = getattr(__import__(module, fromlist=[name]), name)
+    store = KeyringStore(backend=cls(), index_path=str(tmp_path / "i.json"))
+    with pytest.raises(NoKeyringError) as info:
+        store.get("quay.io")
+    assert needle in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_no_dbus_message_from_discovery(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No bus: keyring finds nothing; the message says how to get a session."""
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    store = KeyringStore(index_path=str(tmp_path / "i.json"))
+    with pytest.raises(NoKeyringError) as info:
+        store.get("quay.io")
+    assert str(info.value) == MSG_NO_DBUS
+
+
+def test_pinned_secretservice_without_bus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.SecretService.Keyring")
+    store = KeyringStore(index_path=str(tmp_path / "i.json"))
+    with pytest.raises(KeyringError) as info:
+        store.store("quay.io", "alice", SECRET)
+    assert str(info.value) == MSG_NO_DBUS
+
+
+def test_bad_pin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "no.such.Backend")
+    store = KeyringStore(index_path=str(tmp_path / "i.json"))
+    with pytest.raises(NoKeyringError) as info:
+        store.get("quay.io")
+    assert "PYTHON_KEYRING_BACKEND=no.such.Backend" in str(info.value)
+
+
+def test_locked_backend(tmp_path: Path) -> None:
+    store = KeyringStore(backend=LockedKeyring(), index_path=str(tmp_path / "i.json"))
+    for call in (lambda: store.get("quay.io"), lambda: store.store("quay.io", "a", SECRET)):
+        with pytest.raises(KeyringLockedError) as info:
+            call()
+        assert str(info.value) == MSG_LOCKED
+    assert store.list() == {}
+
+
+def test_list_never_touches_the_keyring(tmp_path: Path) -> None:
+    store = KeyringStore(backend=LockedKeyring(), index_path=str(tmp_path / "i.json"))
+    (tmp_path / "i.json").write_text('{"quay.io":"alice"}\n')
+    assert store.list() == {"quay.io": "alice"}
+
+
+_CONCURRENT = textwrap.dedent(
+    """
+    import sys
+    from keyring.backend import KeyringBackend
+    from dockercreds.keyring_store import KeyringStore
+
+    class Mem(KeyringBackend):
+        priority = 1
+        items = {}
+        def get_password(self, s, u): return self.items.get((s, u))
+        def set_password(self, s, u, p): self.items[(s, u)] = p
+        def delete_password(self, s, u): self.items.pop((s, u), None)
+
+    backend = None if sys.argv[3] == "auto" else Mem()
+    store = KeyringStore(backend=backend, index_path=sys.argv[1])
+    for i in range(10):
+        store.store(f"p{sys.argv[2]}-{i}.example:5000", f"user{sys.argv[2]}", f"s{i}")
+    """
+)
+
+
+def _run_concurrent(index: Path, backend: str) -> None:
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _CONCURRENT, str(index), str(n), backend])
+        for n in range(8)
+    ]
+    assert [p.wait(timeout=300) for p in procs] == [0] * 8
+
+
+def test_index_consistent_under_concurrent_processes(tmp_path: Path) -> None:
+    index = tmp_path / "i.json"
+    _run_concurrent(index, "memory")
+    listed = KeyringStore(backend=MemoryKeyring(), index_path=str(index)).list()
+    assert len(listed) == 80
+    assert listed["p3-7.example:5000"] == "user3"
+
+
+# --------------------------------------------------------------------------- Secret Service
+
+
+@pytest.fixture
+def ss_store(use_secret_service: SecretService, tmp_path: Path) -> KeyringStore:
+    assert secret_service.usable()
+    return KeyringStore(index_path=str(tmp_path / "index.json"))
+
+
+@pytest.mark.peer
+class TestSecretServiceLean(StoreContract):
+    """The lean D-Bus path (keyring is not imported)."""
+
+    @pytest.fixture
+    def store(self, ss_store: KeyringStore) -> KeyringStore:
+        return ss_store
+
+
+@pytest.mark.peer
+class TestSecretServiceThroughKeyring(StoreContract):
+    """keyring's own SecretService backend (the lean path switched off)."""
+
+    @pytest.fixture
+    def store(
+        self, use_secret_service: SecretService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> KeyringStore:
+        monkeypatch.setenv("DOCKERCREDS_KEYRING_LEAN", "0")
+        assert not secret_service.usable()
+        return KeyringStore(index_path=str(tmp_path / "index.json"))
+
+
+def _items(service: str) -> list[tuple[str, Dict[str, str], str]]:
+    import secretstorage
+
+    conn = secretstorage.dbus_init()
+    try:
+        coll = secretstorage.get_default_collection(conn)
+        return [
+            (item.get_label(), item.get_attributes(), item.get_secret_content_type())
+            for item in coll.search_items({"service": service})
+        ]
+    finally:
+        conn.close()
+
+
+@pytest.mark.peer
+def test_lean_items_identical_to_keyrings(ss_store: KeyringStore) -> None:
+    import keyring.backends.SecretService as kss
+
+    lean_server, kr_server = "lean.example:5000", "kr.example:5000"
+    try:
+        ss_store.store(lean_server, "alice", SECRET)
+        kss.Keyring().set_password(service_name(kr_server), ACCOUNT, "x")
+        (lean,) = _items(service_name(lean_server))
+        (theirs,) = _items(service_name(kr_server))
+        assert lean[0] == f"Password for '{ACCOUNT}' on '{service_name(lean_server)}'"
+        assert lean[1] == {
+            "service": service_name(lean_server),
+            "username": ACCOUNT,
+            "application": "Python keyring library",
+        }
+        assert (lean[1]["application"], lean[2]) == (theirs[1]["application"], theirs[2])
+        assert set(lean[1]) == set(theirs[1])
+    finally:
+        ss_store.erase(lean_server)
+        kss.Keyring().delete_password(service_name(kr_server), ACCOUNT)
+
+
+@pytest.mark.peer
+def test_keyring_reads_lean_and_lean_reads_keyring(ss_store: KeyringStore) -> None:
+    import keyring.backends.SecretService as kss
+
+    backend = kss.Keyring()
+    try:
+        ss_store.store("a.example", "<token>", SECRET)
+        payload = backend.get_password(service_name("a.example"), ACCOUNT)
+        assert json.loads(payload) == {
+            "ServerURL": "a.example",
+            "Username": "<token>",
+            "Secret": SECRET,
+        }
+        via_keyring = KeyringStore(backend=backend, index_path=ss_store.index_path)
+        via_keyring.store("b.example", "bob", "pw-b")
+        creds = ss_store.get("b.example")
+        assert creds is not None
+        assert (creds.username, creds.password) == ("bob", "pw-b")
+        ss_store.store("b.example", "carol", "pw-c")  # lean replaces keyring's item
+        assert len(_items(service_name("b.example"))) == 1
+        assert via_keyring.get("b.example") is not None
+        assert via_keyring.get("b.example").username == "carol"  # type: ignore[union-attr]
+        ss_store.erase("b.example")
+        assert backend.get_password(service_name("b.example"), ACCOUNT) is None
+    finally:
+        ss_store.erase("a.example")
+        ss_store.erase("b.example")
+
+
+@pytest.mark.peer
+def test_get_does_not_import_keyring(use_secret_service: SecretService, tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        """
+        import sys
+        from dockercreds.keyring_store import KeyringStore
+        store = KeyringStore(index_path=sys.argv[1])
+        store.store("noimport.example", "u", "p")
+        assert store.get("noimport.example").password == "p"
+        store.erase("noimport.example")
+        print(sorted(m for m in sys.modules if m.split(".")[0] in ("keyring", "secretstorage")))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "i.json")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.peer
+def test_pinned_to_another_backend_goes_through_keyring(
+    use_secret_service: SecretService, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    assert not secret_service.usable()
+    with pytest.raises(NoKeyringError):
+        KeyringStore(index_path=str(tmp_path / "i.json")).get("quay.io")
+
+
+@pytest.mark.peer
+def test_secret_service_concurrent_stores(
+    use_secret_service: SecretService, tmp_path: Path
+) -> None:
+    index = tmp_path / "i.json"
+    _run_concurrent(index, "auto")
+    store = KeyringStore(index_path=str(index))
+    listed = store.list()
+    try:
+        assert len(listed) == 80
+        for server in ("p0-0.example:5000", "p7-9.example:5000"):
+            creds = store.get(server)
+            assert creds is not None
+            assert creds.username == listed[server]
+    finally:
+        for server in listed:
+            store.erase(server)
+    assert store.list() == {}
+
+
+@pytest.fixture
+def locked_service(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SecretService]:
+    """A private Secret Service whose default collection we lock (not the shared one)."""
+    directory = short_tmpdir("dclk")
+    svc = start_secret_service(directory)
+    try:
+        for name, value in svc.env.items():
+            monkeypatch.setenv(name, value)
+        yield svc
+    finally:
+        svc.stop()
+        import shutil
+
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.mark.peer
+def test_locked_secret_service(locked_service: SecretService, tmp_path: Path) -> None:
+    import secretstorage
+
+    store = KeyringStore(index_path=str(tmp_path / "i.json"))
+    store.store("locked.example", "alice", SECRET)
+    conn = secretstorage.dbus_init()
+    try:
+        secretstorage.get_default_collection(conn).lock()
+    finally:
+        conn.close()
+    for call in (
+        lambda: store.get("locked.example"),
+        lambda: KeyringStore(index_path=str(tmp_path / "i.json")).store("x", "y", SECRET),
+    ):
+        with pytest.raises(KeyringLockedError) as info:
+            call()
+        assert str(info.value) == MSG_LOCKED
+    assert store.list() == {"locked.example": "alice"}
+
+
+@pytest.mark.peer
+def test_dead_bus_address(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/no-bus")
+    store = KeyringStore(index_path=str(tmp_path / "i.json"))
+    with pytest.raises(KeyringError) as info:
+        store.get("quay.io")
+    assert "D-Bus" in str(info.value)
+    assert "gnome-keyring-daemon" in str(info.value)
