@@ -326,6 +326,33 @@ class TokenFlow:
         self._key_locks: Dict[TokenKey, threading.Lock] = {}
         self._refresh: Dict[str, str] = {}
 
+    @classmethod
+    def for_config(
+        cls,
+        config: Any = None,
+        *,
+        credentials: Optional[CredentialsFn] = None,
+        insecure: Iterable[str] = (),
+        client_id: str = CLIENT_ID,
+        offline_token: bool = False,
+        clock: Optional[Callable[[], float]] = None,
+    ) -> TokenFlow:
+        """The flow the drivers build: credentials from ``credentials`` or the resolver."""
+        if credentials is None:
+
+            def credentials(registry: str) -> Optional[Credentials]:
+                from .resolver import get_registry_credentials
+
+                return get_registry_credentials(registry, config=config)
+
+        return cls(
+            credentials,
+            insecure=insecure,
+            client_id=client_id,
+            offline_token=offline_token,
+            clock=clock or time.time,
+        )
+
     def __repr__(self) -> str:
         return f"<TokenFlow registries={sorted(self._hosts)!r} tokens={len(self._tokens)}>"
 

@@ -21,7 +21,6 @@ from .auth import (
     Step,
     TokenFlow,
 )
-from .auth_requests import _resolver_lookup
 
 __all__ = ["RegistryHTTPXAuth"]
 
@@ -46,16 +45,14 @@ class RegistryHTTPXAuth(httpx.Auth):
         clock: Optional[Callable[[], float]] = None,
         flow: Optional[TokenFlow] = None,
     ) -> None:
-        if flow is None:
-            extra = {"clock": clock} if clock is not None else {}
-            flow = TokenFlow(
-                credentials or _resolver_lookup(config),
-                insecure=insecure,
-                client_id=client_id,
-                offline_token=offline_token,
-                **extra,
-            )
-        self.flow = flow
+        self.flow = flow or TokenFlow.for_config(
+            config,
+            credentials=credentials,
+            insecure=insecure,
+            client_id=client_id,
+            offline_token=offline_token,
+            clock=clock,
+        )
 
     def __repr__(self) -> str:
         return f"<RegistryHTTPXAuth {self.flow!r}>"

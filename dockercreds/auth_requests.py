@@ -26,20 +26,10 @@ from .auth import (
     _hostport,
     _split,
 )
-from .credentials import Credentials
 
 __all__ = ["RegistryAuth"]
 
 _Flow = Generator[Step, FlowResponse, None]
-
-
-def _resolver_lookup(config: Any) -> CredentialsFn:
-    def lookup(registry: str) -> Optional[Credentials]:
-        from .resolver import get_registry_credentials
-
-        return get_registry_credentials(registry, config=config)
-
-    return lookup
 
 
 class RegistryAuth(AuthBase):
@@ -68,16 +58,14 @@ class RegistryAuth(AuthBase):
         clock: Optional[Callable[[], float]] = None,
         flow: Optional[TokenFlow] = None,
     ) -> None:
-        if flow is None:
-            extra = {"clock": clock} if clock is not None else {}
-            flow = TokenFlow(
-                credentials or _resolver_lookup(config),
-                insecure=insecure,
-                client_id=client_id,
-                offline_token=offline_token,
-                **extra,
-            )
-        self.flow = flow
+        self.flow = flow or TokenFlow.for_config(
+            config,
+            credentials=credentials,
+            insecure=insecure,
+            client_id=client_id,
+            offline_token=offline_token,
+            clock=clock,
+        )
         self._lock = threading.Lock()
         self._pending: weakref.WeakKeyDictionary[requests.PreparedRequest, _Flow] = (
             weakref.WeakKeyDictionary()
