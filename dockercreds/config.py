@@ -36,6 +36,7 @@ __all__ = [
     "docker_config_path",
     "encode_auth",
     "load_file",
+    "read_config_text",
     "load_env",
     "parse_config_text",
 ]
@@ -129,6 +130,7 @@ def decode_auth(value: str, *, where: str, key: str, path: Optional[str]) -> Tup
 class _Obj(dict):  # type: ignore[type-arg]
     """A JSON object that remembers its pairs in document order (Go field semantics)."""
 
+    __slots__ = ("pairs",)
     pairs: List[Tuple[str, Any]]
 
     def field(self, name: str) -> Any:
@@ -304,54 +306,96 @@ def _parse_auths(obj: Any, where: str, path: Optional[str]) -> Dict[str, AuthEnt
                 path=path,
                 key=key,
             )
-
-        def text(name: str, value: _Obj = value, key: str = key) -> str:
-            return _expect_str(value.field(name), where, f"auths[{key!r}].{name}", path, key)
-
-        username, password = text("username"), text("password")
-        auth = text("auth")
+        pairs = value.pairs
+        if len(pairs) == 1 and pairs[0][0] == "auth" and isinstance(pairs[0][1], str):
+            # {"auth": "..."}: what docker login writes; the common case, read directly
+            if not pairs[0][1]:
+                entries[key] = AuthEntry(key)
+                continue
+            user, secret = decode_auth(pairs[0][1], where=where, key=key, path=path)
+            entries[key] = AuthEntry(key, username=user, password=secret or None)
+            continue
+        # One pass over the pairs: known fields, case-insensitive, the last one wins
+        # (what _Obj.field does per name, without a scan per field).
+        fields: Dict[str, Any] = {}
+        for name, item in pairs:
+            lowered = name.lower()
+            if lowered in _ENTRY_FIELD_SET:
+                fields[lowered] = item
+        bad = any(item is not None and not isinstance(item, str) for item in fields.values())
+        if bad:  # the first bad field (in _ENTRY_FIELDS order) is the error
+            _check_entry_fields(fields, _ENTRY_FIELDS[:3], where, key, path)
+        auth = fields.get("auth")
+        username: Optional[str] = fields.get("username")
+        password: Optional[str] = fields.get("password")
         if auth:
             username, password = decode_auth(auth, where=where, key=key, path=path)
+        if bad:
+            _check_entry_fields(fields, _ENTRY_FIELDS[3:], where, key, path)
         entries[key] = AuthEntry(
             key,
             username=username or None,
             password=password or None,
-            identity_token=text("identitytoken") or None,
-            registry_token=text("registrytoken") or None,
-            email=text("email") or None,
+            identity_token=fields.get("identitytoken") or None,
+            registry_token=fields.get("registrytoken") or None,
+            email=fields.get("email") or None,
         )
     return entries
 
 
-def load_file(path: PathLike, *, kind: str = "docker") -> DockerConfig:
-    """Load one config file. Missing or 0-byte: an empty config."""
+#: The fields of an ``auths`` entry, in the order they are checked.
+_ENTRY_FIELDS = ("username", "password", "auth", "identitytoken", "registrytoken", "email")
+_ENTRY_FIELD_SET = frozenset(_ENTRY_FIELDS)
+
+
+def _check_entry_fields(
+    fields: Mapping[str, Any], names: Tuple[str, ...], where: str, key: str, path: Optional[str]
+) -> None:
+    """Raise for the first of ``names`` whose value is not a string (or null)."""
+    for name in names:
+        _expect_str(fields.get(name), where, f"auths[{key!r}].{name}", path, key)
+
+
+def read_config_text(path: PathLike) -> Optional[str]:
+    """The text of a config file, or None when it does not exist.
+
+    Raises :class:`ConfigError` when it cannot be read and :class:`ConfigSyntaxError`
+    (with the line and column) when it is not UTF-8.
+    """
     p = Path(path)
     label = f"file:{p}"
-    legacy = kind == "legacy" or p.name == ".dockercfg"
-    source = Source("legacy" if legacy else kind, label, str(p))
     try:
         raw = p.read_bytes()
     except FileNotFoundError:
-        return DockerConfig(source)
+        return None
     except IsADirectoryError:
         raise ConfigError(
             f"{label}: is a directory, not a config file (give the path of config.json)",
             path=str(p),
         ) from None
     except OSError as exc:
-        raise ConfigError(
-            f"{label}: cannot read: {exc.strerror or exc}", path=str(p)
-        ) from None
+        raise ConfigError(f"{label}: cannot read: {exc.strerror or exc}", path=str(p)) from None
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line, col = _line_col(raw[: exc.start].decode("utf-8", "replace"), exc.start)
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise ConfigSyntaxError(
-            f"{label}: not UTF-8 text at line {line}, column {col}",
+            f"{label}: not UTF-8 text at line {line}, column {column}",
             path=str(p),
             line=line,
-            column=col,
+            column=column,
         ) from None
+
+
+def load_file(path: PathLike, *, kind: str = "docker") -> DockerConfig:
+    """Load one config file. Missing or 0-byte: an empty config."""
+    p = Path(path)
+    legacy = kind == "legacy" or p.name == ".dockercfg"
+    source = Source("legacy" if legacy else kind, f"file:{p}", str(p))
+    text = read_config_text(p)
+    if text is None:
+        return DockerConfig(source)
     return parse_config_text(text, source, legacy=legacy)
 
 

@@ -16,10 +16,11 @@ spellings; ties by the raw key's lexical order. The losers are kept for ``explai
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Tuple
 
 from .errors import InvalidRegistry
-from .registry import HUB_DOMAIN, HUB_KEY, Key, parse_key
+from .registry import HUB_ALIASES, HUB_DOMAIN, HUB_KEY, Key, parse_key
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import AuthEntry, DockerConfig
@@ -63,6 +64,30 @@ def rank_key(raw: str, key: Key) -> Tuple[int, str]:
     return (tier, raw)
 
 
+# ``host[:port]`` and ``http(s)://host[:port][/...]`` in lowercase: the shapes nearly every
+# key has. They are read here without the general parser (same result as parse_key).
+_FAST_KEY = re.compile(r"(?:(https?)://)?([a-z0-9._-]+)(?::([0-9]{1,5}))?(/.*)?", re.DOTALL)
+
+
+def _parse_key(raw: str) -> Key:
+    """:func:`~dockercreds.registry.parse_key`, with a fast path for the common shapes."""
+    m = _FAST_KEY.fullmatch(raw)
+    if m is None:
+        return parse_key(raw)
+    scheme, host, port, rest = m.groups()
+    if scheme is None:
+        if rest is not None:
+            return parse_key(raw)  # a namespace key (host/path): the full rules
+        scheme = ""
+    if port is not None:
+        return Key(f"{host}:{port}", "", scheme)
+    return Key(HUB_DOMAIN if host in HUB_ALIASES else host, "", scheme)
+
+
+def _rank(candidate: Candidate) -> Tuple[int, str]:
+    return candidate.rank
+
+
 class KeyIndex:
     """Normalized index of one config's ``auths`` and ``credHelpers`` keys."""
 
@@ -84,7 +109,7 @@ class KeyIndex:
         legacy = config.source.kind == "legacy"
         for raw in config.auths:
             try:
-                key = parse_key(raw)
+                key = _parse_key(raw)
             except InvalidRegistry as exc:
                 index.ignored[raw] = str(exc)
                 continue
@@ -96,11 +121,15 @@ class KeyIndex:
                 index.namespaces.setdefault((key.host, key.path), []).append(cand)
             else:
                 index.hosts.setdefault(key.host, []).append(cand)
-        for bucket in (*index.hosts.values(), *index.namespaces.values()):
-            bucket.sort(key=lambda c: c.rank)
+        for bucket in index.hosts.values():
+            if len(bucket) > 1:
+                bucket.sort(key=_rank)
+        for bucket in index.namespaces.values():
+            if len(bucket) > 1:
+                bucket.sort(key=_rank)
         for raw, helper in config.cred_helpers.items():
             try:
-                key = parse_key(raw)
+                key = _parse_key(raw)
             except InvalidRegistry as exc:
                 index.ignored[raw] = f"credHelpers: {exc}"
                 continue

@@ -31,8 +31,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
-from .config import Source, parse_config_text
-from .errors import ConfigFormatError, ConfigSyntaxError, ConfigWriteError
+from .config import Source, parse_config_text, read_config_text
+from .errors import ConfigError, ConfigFormatError, ConfigSyntaxError, ConfigWriteError
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
@@ -194,21 +194,11 @@ def read_config(path: PathLike) -> Dict[str, Any]:
     """
     target = Path(path)
     try:
-        raw = target.read_bytes()
-    except FileNotFoundError:
+        text = read_config_text(target)
+    except ConfigError as exc:
+        raise _refuse(target, str(exc).split(": ", 1)[-1]) from None
+    if text is None:
         return {}
-    except IsADirectoryError:
-        raise _refuse(target, "it is a directory") from None
-    except OSError as exc:
-        raise ConfigWriteError(
-            f"cannot read {target}: {exc.strerror or exc}", path=str(target)
-        ) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise _refuse(target, f"not UTF-8 text at line {line}, column {column}") from None
     if not text.strip():
         return {}
     source = Source("docker", f"file:{target}", str(target))
