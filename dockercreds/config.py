@@ -22,8 +22,20 @@ import base64
 import binascii
 import json
 import os
+import re
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
+from typing import (
+    Any,
+    Dict,
+    FrozenSet,
+    Iterator,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Tuple,
+    Union,
+)
 
 from .errors import ConfigError, ConfigFormatError, ConfigSyntaxError
 
@@ -60,27 +72,15 @@ class Source:
         return f"<Source {self.label}>"
 
 
-class AuthEntry:
-    """One decoded ``auths`` entry. Secrets are hidden from ``repr``."""
+class AuthEntry(NamedTuple):
+    """One decoded ``auths`` entry (immutable). Secrets are hidden from ``repr``."""
 
-    __slots__ = ("email", "identity_token", "key", "password", "registry_token", "username")
-
-    def __init__(
-        self,
-        key: str,
-        *,
-        username: Optional[str] = None,
-        password: Optional[str] = None,
-        identity_token: Optional[str] = None,
-        registry_token: Optional[str] = None,
-        email: Optional[str] = None,
-    ) -> None:
-        self.key = key
-        self.username = username
-        self.password = password
-        self.identity_token = identity_token
-        self.registry_token = registry_token
-        self.email = email
+    key: str
+    username: Optional[str] = None
+    password: Optional[str] = None
+    identity_token: Optional[str] = None
+    registry_token: Optional[str] = None
+    email: Optional[str] = None
 
     @property
     def is_empty(self) -> bool:
@@ -91,26 +91,33 @@ class AuthEntry:
         state = "empty" if self.is_empty else "with secret"
         return f"<AuthEntry {self.key!r} username={self.username!r} {state}>"
 
+    def __str__(self) -> str:
+        return self.__repr__()
+
 
 def encode_auth(username: str, password: str) -> str:
     """The ``auth`` field: standard base64 of ``username:password``."""
     return base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
 
 
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+
+
 def decode_auth(value: str, *, where: str, key: str, path: Optional[str]) -> Tuple[str, str]:
-    """Decode an ``auth`` field as Docker does: base64, split at the first ``:``."""
-    cleaned = value.replace("\r", "").replace("\n", "")
-    try:
-        if len(cleaned) % 4:
-            raise ValueError("length is not a multiple of 4")
-        raw = base64.b64decode(cleaned, validate=True)
-    except (binascii.Error, ValueError):
+    """Decode an ``auth`` field as Docker does: base64, split at the first ``:``.
+
+    Go's ``base64.StdEncoding``: padding required, line breaks ignored, nothing else.
+    """
+    if "\n" in value or "\r" in value:
+        value = value.replace("\r", "").replace("\n", "")
+    if len(value) % 4 or _BASE64.fullmatch(value) is None:
         raise ConfigFormatError(
             f"{where}: auths[{key!r}].auth is not valid base64"
             " (expected base64 of 'username:password'; log in again to rewrite it)",
             path=path,
             key=key,
-        ) from None
+        )
+    raw = binascii.a2b_base64(value)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -124,28 +131,45 @@ def decode_auth(value: str, *, where: str, key: str, path: Optional[str]) -> Tup
             path=path,
             key=key,
         )
-    return username, password.strip("\x00")
+    if password.endswith("\x00") or password.startswith("\x00"):
+        password = password.strip("\x00")
+    return username, password
+
+
+class _Ambiguous(Exception):
+    """Two spellings of one field in an object: only document order can decide."""
 
 
 class _Obj(dict):  # type: ignore[type-arg]
-    """A JSON object that remembers its pairs in document order (Go field semantics)."""
+    """A JSON object that remembers its pairs in document order."""
 
     __slots__ = ("pairs",)
     pairs: List[Tuple[str, Any]]
-
-    def field(self, name: str) -> Any:
-        """Go struct-field lookup: case-insensitive, the last match in the document wins."""
-        lowered = name.lower()
-        for k, v in reversed(self.pairs):
-            if k.lower() == lowered:
-                return v
-        return None
 
 
 def _pairs_hook(pairs: List[Tuple[str, Any]]) -> _Obj:
     obj = _Obj(pairs)
     obj.pairs = pairs
     return obj
+
+
+def _fields(obj: Dict[str, Any], known: FrozenSet[str]) -> Dict[str, Any]:
+    """Go struct decoding of ``obj``'s ``known`` fields: keys match case-insensitively and
+    the last one in the document wins. Returns lowercased field -> value.
+
+    A plain dict has lost the document order of different spellings (``auth`` ... ``Auth``
+    ... ``auth``), so two spellings of one field raise :class:`_Ambiguous` unless ``obj``
+    kept its pairs (:class:`_Obj`).
+    """
+    pairs = obj.pairs if isinstance(obj, _Obj) else obj.items()
+    out: Dict[str, Any] = {}
+    for name, value in pairs:
+        lowered = name.lower()
+        if lowered in known:
+            if lowered in out and not isinstance(obj, _Obj):
+                raise _Ambiguous
+            out[lowered] = value
+    return out
 
 
 def _type_name(value: Any) -> str:
@@ -229,34 +253,51 @@ def _line_col(text: str, pos: int) -> Tuple[int, int]:
     return line, col
 
 
+_TOP_FIELDS = frozenset({"auths", "credhelpers", "credsstore"})
+#: The fields of an ``auths`` entry, in the order their types are checked.
+_ENTRY_FIELDS = ("username", "password", "auth", "identitytoken", "registrytoken", "email")
+_ENTRY_FIELD_SET = frozenset(_ENTRY_FIELDS)
+
+
 def parse_config_text(text: str, source: Source, *, legacy: bool = False) -> DockerConfig:
     """Parse the text of a config file (or of ``DOCKER_AUTH_CONFIG``)."""
     where = source.label
-    path = source.path
     if not text.strip():
         return DockerConfig(source)
-    decoder = json.JSONDecoder(object_pairs_hook=_pairs_hook)
     start = len(text) - len(text.lstrip())
     try:
-        data, end = decoder.raw_decode(text, start)
+        data, end = json.JSONDecoder().raw_decode(text, start)
     except json.JSONDecodeError as exc:
         hint = ""
         if text.startswith("\ufeff"):
             hint = " (the file starts with a byte-order mark; save it as UTF-8 without BOM)"
         raise ConfigSyntaxError(
             f"{where}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}{hint}",
-            path=path,
+            path=source.path,
             line=exc.lineno,
             column=exc.colno,
         ) from None
     warnings: List[str] = []
-    if text[end:].strip():
-        line, col = _line_col(text, end + (len(text[end:]) - len(text[end:].lstrip())))
+    rest = text[end:]
+    if rest.strip():
+        line, col = _line_col(text, end + (len(rest) - len(rest.lstrip())))
         warnings.append(
             f"{where}: text after the JSON value at line {line}, column {col} is ignored"
             " (as Docker does)"
         )
-    if not isinstance(data, _Obj):
+    try:
+        config = _build(data, source, legacy)
+    except _Ambiguous:
+        # rare: decode again keeping every object's pairs in document order
+        data, _ = json.JSONDecoder(object_pairs_hook=_pairs_hook).raw_decode(text, start)
+        config = _build(data, source, legacy)
+    config.warnings = warnings
+    return config
+
+
+def _build(data: Any, source: Source, legacy: bool) -> DockerConfig:
+    where, path = source.label, source.path
+    if not isinstance(data, dict):
         raise ConfigFormatError(
             f"{where}: the top level must be a JSON object, not {_type_name(data)}", path=path
         )
@@ -265,9 +306,10 @@ def parse_config_text(text: str, source: Source, *, legacy: bool = False) -> Doc
         helpers_obj: Any = None
         store: Any = None
     else:
-        auths_obj = data.field("auths")
-        helpers_obj = data.field("credHelpers")
-        store = data.field("credsStore")
+        top = _fields(data, _TOP_FIELDS)
+        auths_obj = top.get("auths")
+        helpers_obj = top.get("credhelpers")
+        store = top.get("credsstore")
     auths = _parse_auths(auths_obj, where, path)
     helpers: Dict[str, str] = {}
     if helpers_obj is not None:
@@ -284,7 +326,6 @@ def parse_config_text(text: str, source: Source, *, legacy: bool = False) -> Doc
         cred_helpers={k: v for k, v in helpers.items() if v},
         creds_store=creds_store or None,
         data=data,
-        warnings=warnings,
     )
 
 
@@ -296,42 +337,37 @@ def _parse_auths(obj: Any, where: str, path: Optional[str]) -> Dict[str, AuthEnt
             f"{where}: auths must be an object, not {_type_name(obj)}", path=path
         )
     entries: Dict[str, AuthEntry] = {}
+    b64 = _BASE64.fullmatch
     for key, value in obj.items():
+        if type(value) is dict and len(value) == 1:
+            # {"auth": "..."}: what docker login writes, nearly every entry; decoded
+            # inline, anything unusual goes the general way below
+            auth = value.get("auth")
+            if type(auth) is str and auth and not len(auth) & 3 and b64(auth):
+                try:
+                    user, sep, secret = binascii.a2b_base64(auth).decode().partition(":")
+                except UnicodeDecodeError:
+                    sep = ""
+                if sep and user and "\x00" not in secret:
+                    entries[key] = AuthEntry(key, user, secret or None)
+                    continue
         if value is None:
             entries[key] = AuthEntry(key)
             continue
-        if not isinstance(value, _Obj):
+        if not isinstance(value, dict):
             raise ConfigFormatError(
                 f"{where}: auths[{key!r}] must be an object, not {_type_name(value)}",
                 path=path,
                 key=key,
             )
-        pairs = value.pairs
-        if len(pairs) == 1 and pairs[0][0] == "auth" and isinstance(pairs[0][1], str):
-            # {"auth": "..."}: what docker login writes; the common case, read directly
-            if not pairs[0][1]:
-                entries[key] = AuthEntry(key)
-                continue
-            user, secret = decode_auth(pairs[0][1], where=where, key=key, path=path)
-            entries[key] = AuthEntry(key, username=user, password=secret or None)
-            continue
-        # One pass over the pairs: known fields, case-insensitive, the last one wins
-        # (what _Obj.field does per name, without a scan per field).
-        fields: Dict[str, Any] = {}
-        for name, item in pairs:
-            lowered = name.lower()
-            if lowered in _ENTRY_FIELD_SET:
-                fields[lowered] = item
-        bad = any(item is not None and not isinstance(item, str) for item in fields.values())
-        if bad:  # the first bad field (in _ENTRY_FIELDS order) is the error
-            _check_entry_fields(fields, _ENTRY_FIELDS[:3], where, key, path)
+        fields = _fields(value, _ENTRY_FIELD_SET)
+        for name in _ENTRY_FIELDS:  # the first field of the wrong type is the error
+            _expect_str(fields.get(name), where, f"auths[{key!r}].{name}", path, key)
         auth = fields.get("auth")
         username: Optional[str] = fields.get("username")
         password: Optional[str] = fields.get("password")
         if auth:
             username, password = decode_auth(auth, where=where, key=key, path=path)
-        if bad:
-            _check_entry_fields(fields, _ENTRY_FIELDS[3:], where, key, path)
         entries[key] = AuthEntry(
             key,
             username=username or None,
@@ -341,19 +377,6 @@ def _parse_auths(obj: Any, where: str, path: Optional[str]) -> Dict[str, AuthEnt
             email=fields.get("email") or None,
         )
     return entries
-
-
-#: The fields of an ``auths`` entry, in the order they are checked.
-_ENTRY_FIELDS = ("username", "password", "auth", "identitytoken", "registrytoken", "email")
-_ENTRY_FIELD_SET = frozenset(_ENTRY_FIELDS)
-
-
-def _check_entry_fields(
-    fields: Mapping[str, Any], names: Tuple[str, ...], where: str, key: str, path: Optional[str]
-) -> None:
-    """Raise for the first of ``names`` whose value is not a string (or null)."""
-    for name in names:
-        _expect_str(fields.get(name), where, f"auths[{key!r}].{name}", path, key)
 
 
 def read_config_text(path: PathLike) -> Optional[str]:

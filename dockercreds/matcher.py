@@ -25,15 +25,7 @@ from .registry import HUB_ALIASES, HUB_DOMAIN, HUB_KEY, Key, parse_key
 if TYPE_CHECKING:  # pragma: no cover
     from .config import AuthEntry, DockerConfig
 
-__all__ = ["Candidate", "KeyIndex", "Match", "rank_key"]
-
-
-class Candidate(NamedTuple):
-    """A raw key and what it was understood as."""
-
-    raw: str
-    key: Key
-    rank: Tuple[int, str]
+__all__ = ["KeyIndex", "Match", "rank_key"]
 
 
 class Match(NamedTuple):
@@ -84,49 +76,63 @@ def _parse_key(raw: str) -> Key:
     return Key(HUB_DOMAIN if host in HUB_ALIASES else host, "", scheme)
 
 
-def _rank(candidate: Candidate) -> Tuple[int, str]:
-    return candidate.rank
+def _by_rank(bucket: List[str]) -> None:
+    """Sort colliding raw keys best first (only called for buckets of two or more)."""
+    bucket.sort(key=lambda raw: rank_key(raw, _parse_key(raw)))
 
 
 class KeyIndex:
     """Normalized index of one config's ``auths`` and ``credHelpers`` keys."""
 
     def __init__(self) -> None:
-        # host -> candidates (best first)
-        self.hosts: Dict[str, List[Candidate]] = {}
-        # (host, path) -> candidates (best first)
-        self.namespaces: Dict[Tuple[str, str], List[Candidate]] = {}
+        # host -> raw keys (best first)
+        self.hosts: Dict[str, List[str]] = {}
+        # (host, path) -> raw keys (best first)
+        self.namespaces: Dict[Tuple[str, str], List[str]] = {}
         # host -> (helper name, raw key), best key first
         self.helpers: Dict[str, List[Tuple[Tuple[int, str], str, str]]] = {}
         # raw key -> why it was ignored
         self.ignored: Dict[str, str] = {}
         self.entries: Dict[str, AuthEntry] = {}
+        # memo for callers that turn a matched entry into a value once (resolver)
+        self.memo: Dict[str, object] = {}
 
     @classmethod
     def build(cls, config: DockerConfig) -> KeyIndex:
         index = cls()
         index.entries = config.auths
         legacy = config.source.kind == "legacy"
+        hosts, namespaces = index.hosts, index.namespaces
+        fast = _FAST_KEY.fullmatch
         for raw in config.auths:
+            m = fast(raw)
+            if m is not None:
+                scheme, host, port, rest = m.groups()
+                if scheme is not None or rest is None:  # host[:port] or a URL: a host key
+                    if port is not None:
+                        host = f"{host}:{port}"
+                    elif host in HUB_ALIASES:
+                        host = HUB_DOMAIN
+                    bucket = hosts.get(host)
+                    if bucket is None:
+                        hosts[host] = [raw]
+                    else:
+                        bucket.append(raw)
+                    continue
             try:
-                key = _parse_key(raw)
+                key = parse_key(raw)
             except InvalidRegistry as exc:
                 index.ignored[raw] = str(exc)
                 continue
-            if legacy and key.path:
-                # legacy ~/.dockercfg keys are cut at the first '/' (containers/image)
-                key = key._replace(path="")
-            cand = Candidate(raw, key, rank_key(raw, key))
-            if key.path:
-                index.namespaces.setdefault((key.host, key.path), []).append(cand)
+            if key.path and not legacy:
+                namespaces.setdefault((key.host, key.path), []).append(raw)
             else:
-                index.hosts.setdefault(key.host, []).append(cand)
-        for bucket in index.hosts.values():
-            if len(bucket) > 1:
-                bucket.sort(key=_rank)
-        for bucket in index.namespaces.values():
-            if len(bucket) > 1:
-                bucket.sort(key=_rank)
+                # legacy ~/.dockercfg keys are cut at the first '/' (containers/image)
+                hosts.setdefault(key.host, []).append(raw)
+        for buckets in (hosts.values(), namespaces.values()):
+            for bucket in buckets:
+                if len(bucket) > 1:
+                    _by_rank(bucket)
         for raw, helper in config.cred_helpers.items():
             try:
                 key = _parse_key(raw)
@@ -166,8 +172,6 @@ class KeyIndex:
             return self._match(bucket, "")
         return None
 
-    def _match(self, bucket: List[Candidate], namespace: str) -> Match:
+    def _match(self, bucket: List[str], namespace: str) -> Match:
         best = bucket[0]
-        return Match(
-            self.entries[best.raw], best.raw, namespace, tuple(c.raw for c in bucket[1:])
-        )
+        return Match(self.entries[best], best, namespace, tuple(bucket[1:]))

@@ -14,7 +14,7 @@ aliases folded to ``docker.io``) and, for namespaces, the path. Nothing here doe
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional, Tuple
+from typing import Dict, NamedTuple, Optional, Tuple
 
 from .errors import InvalidRegistry
 
@@ -123,9 +123,17 @@ def parse_key(key: str) -> Key:
     return Key(_normalize_hostport(hostport, key), path, scheme)
 
 
+_NORMALIZED: Dict[str, str] = {}  # a bounded memo: lookups normalize the same few hosts
+
+
 def normalize_registry(registry: str) -> str:
     """The registry a key, URL or host names: ``host[:port]``, ``docker.io`` for Docker Hub."""
-    return parse_key(registry).host
+    host = _NORMALIZED.get(registry)
+    if host is None:
+        host = parse_key(registry).host
+        if len(_NORMALIZED) < 4096:
+            _NORMALIZED[registry] = host
+    return host
 
 
 def is_hub(registry: str) -> bool:

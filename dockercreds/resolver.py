@@ -32,6 +32,7 @@ from .errors import InvalidCredentials, InvalidReference, InvalidRegistry
 from .registry import HUB_DOMAIN, helper_server, normalize_registry, parse_key
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .matcher import Match
     from .reference import Reference
 
 __all__ = [
@@ -74,9 +75,8 @@ class Trace:
     def __call__(self, message: str) -> None:
         self.steps.append(message)
 
-
-def _noop(message: str) -> None:
-    return None
+    def __bool__(self) -> bool:
+        return True
 
 
 def store_for(name: str) -> CredentialStore:
@@ -107,48 +107,34 @@ def iter_configs(
         yield load_file(config)
 
 
-def _from_store(name: str, server: str, trace: Any) -> Optional[Credentials]:
+def _from_store(name: str, server: str, trace: Optional[Trace]) -> Optional[Credentials]:
     store = store_for(name)
     what = "the keyring (in-process)" if name == "keyring" else f"docker-credential-{name}"
-    trace(f"  asking {what} for {server!r}")
+    if trace:
+        trace(f"  asking {what} for {server!r}")
     creds = store.get(server)
     if creds is None or creds.is_empty:
-        trace(f"  {what}: not found")
+        if trace:
+            trace(f"  {what}: not found")
         return None
-    kind = "identity token" if creds.identity_token and not creds.password else "password"
-    trace(f"  {what}: found username {creds.username!r} with a {kind}")
+    if trace:
+        kind = "identity token" if creds.identity_token and not creds.password else "password"
+        trace(f"  {what}: found username {creds.username!r} with a {kind}")
     return creds
 
 
-def _from_config(
-    config: DockerConfig, host: str, path: str, trace: Any
-) -> Optional[Credentials]:
+def _trace_source(config: DockerConfig, trace: Trace) -> None:
     trace(f"source {config.source.label}")
     for warning in config.warnings:
         trace(f"  warning: {warning}")
     if config.is_empty:
         trace("  empty (missing, 0-byte or no entries)")
-        return None
-    index = config.index
-    for raw, why in sorted(index.ignored.items()):
+        return
+    for raw, why in sorted(config.index.ignored.items()):
         trace(f"  ignored key {raw!r}: {why}")
-    server = helper_server(host)
-    helper = index.helper_for(host)
-    store_name: Optional[str] = None
-    if helper is not None:
-        store_name = helper[0]
-        trace(f"  credHelpers[{helper[1]!r}] = {store_name!r}")
-    elif config.creds_store:
-        store_name = config.creds_store
-        trace(f"  credsStore = {store_name!r}")
-    if store_name:
-        creds = _from_store(store_name, server, trace)
-        if creds is not None:
-            return creds
-    match = index.lookup(host, path)
-    if match is None:
-        trace(f"  no auths key for {host}{'/' + path if path else ''}")
-        return None
+
+
+def _trace_match(match: Match, host: str, trace: Trace) -> None:
     where = f"namespace '{host}/{match.namespace}'" if match.namespace else f"host {host!r}"
     trace(f"  auths key {match.key!r} matches ({where})")
     if match.shadowed:
@@ -157,23 +143,66 @@ def _from_config(
             + ", ".join(repr(k) for k in match.shadowed)
             + f" name the same place; {match.key!r} wins (canonical form first)"
         )
-    entry = match.entry
-    if entry.is_empty:
+    if match.entry.is_empty:
         trace(
             f"  auths[{match.key!r}] is empty ({{}}): the credential store holds it;"
             " nothing more from this source"
         )
+    else:
+        trace(f"  auths[{match.key!r}]: username {match.entry.username!r}")
+
+
+def _entry_credentials(config: DockerConfig, match: Match) -> Credentials:
+    """The Credentials of a matched entry, built once per loaded config."""
+    memo = config.index.memo
+    creds = memo.get(match.key)
+    if creds is None:
+        entry = match.entry
+        creds = memo[match.key] = Credentials(
+            match.key,
+            username=entry.username,
+            password=entry.password,
+            identity_token=entry.identity_token,
+            registry_token=entry.registry_token,
+            email=entry.email,
+            source=config.source.label,
+        )
+    assert isinstance(creds, Credentials)  # noqa: S101 - the memo holds nothing else
+    return creds
+
+
+def _from_config(
+    config: DockerConfig, host: str, path: str, trace: Optional[Trace]
+) -> Optional[Credentials]:
+    if trace:
+        _trace_source(config, trace)
+    if config.is_empty:
         return None
-    trace(f"  auths[{match.key!r}]: username {entry.username!r}")
-    return Credentials(
-        match.key,
-        username=entry.username,
-        password=entry.password,
-        identity_token=entry.identity_token,
-        registry_token=entry.registry_token,
-        email=entry.email,
-        source=config.source.label,
-    )
+    index = config.index
+    store_name: Optional[str] = None
+    helper = index.helper_for(host) if index.helpers else None
+    if helper is not None:
+        store_name = helper[0]
+        if trace:
+            trace(f"  credHelpers[{helper[1]!r}] = {store_name!r}")
+    elif config.creds_store:
+        store_name = config.creds_store
+        if trace:
+            trace(f"  credsStore = {store_name!r}")
+    if store_name:
+        creds = _from_store(store_name, helper_server(host), trace)
+        if creds is not None:
+            return creds
+    match = index.lookup(host, path)
+    if match is None:
+        if trace:
+            trace(f"  no auths key for {host}{'/' + path if path else ''}")
+        return None
+    if trace:
+        _trace_match(match, host, trace)
+    if match.entry.is_empty:
+        return None
+    return _entry_credentials(config, match)
 
 
 def resolve(
@@ -182,16 +211,26 @@ def resolve(
     *,
     config: ConfigArg = None,
     sources: Optional[str] = None,
-    trace: Any = _noop,
+    trace: Optional[Trace] = None,
 ) -> Optional[Credentials]:
-    """Credentials for repository ``path`` on registry ``host`` (normalized), or None."""
-    for cfg in iter_configs(config, sources):
-        creds = _from_config(cfg, host, path, trace)
+    """Credentials for repository ``path`` on registry ``host`` (normalized), or None.
+
+    ``trace`` (a :class:`Trace`) collects the steps for ``dockercreds explain``.
+    """
+    if isinstance(config, DockerConfig):  # one loaded source: the common hot path
+        creds = _from_config(config, host, path, trace)
+    else:
+        creds = None
+        for cfg in iter_configs(config, sources):
+            creds = _from_config(cfg, host, path, trace)
+            if creds is not None:
+                break
+    if trace:
         if creds is not None:
             trace(f"result: {creds.source} ({creds.server!r})")
-            return creds
-    trace("result: no credentials (anonymous)")
-    return None
+        else:
+            trace("result: no credentials (anonymous)")
+    return creds
 
 
 def _parse_image(image: str) -> Reference:

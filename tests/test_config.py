@@ -326,3 +326,13 @@ def test_any_json_parses_or_raises_config_error(obj: Any) -> None:
         parse_config_text(json.dumps(obj), SRC)
     except DockerCredsError as exc:
         assert isinstance(exc, ConfigError)
+
+
+def test_entry_field_spellings_follow_document_order() -> None:
+    # Go decodes fields case-insensitively, the last in the document winning; a plain
+    # dict would keep "auth" at its first position and answer with "Auth".
+    a, b, c = b64("a:1"), b64("b:2"), b64("c:3")
+    text = f'{{"auths": {{"k": {{"auth": "{a}", "Auth": "{b}", "auth": "{c}"}}}}}}'
+    assert parse(text).auths["k"].username == "c"
+    text = f'{{"auths": {{"k": {{"Auth": "{a}", "auth": "{b}"}}}}}}'
+    assert parse(text).auths["k"].username == "b"
