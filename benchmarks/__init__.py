@@ -1,0 +1,1 @@
+"""Benchmarks of dockercreds against its peers; run ``python -m benchmarks``."""
