@@ -13,9 +13,8 @@ from typing import List
 
 import pytest
 
-from benchmarks import bench_config, bench_reference
+from benchmarks import bench_config, bench_reference, helper_latency
 from benchmarks.common import fmt_ratio, fmt_time
-from benchmarks.helpers import parse_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,20 +84,37 @@ def test_fmt_time(seconds: float, shown: str) -> None:
     assert fmt_time(seconds) == shown
 
 
-def test_parse_helper_latency_table() -> None:
-    text = (
-        "helper latency, median of 5 paired rounds (ms); ratio to secretservice\n"
-        "action helper                   median      p90   ratio   target\n"
-        "get    keyring (ours)             31.2     40.1   2.05x     <=3x\n"
-        "get    secretservice (Go)         15.2     16.0   1.00x\n"
-        "list   pass (Go)                   1.8      2.0   0.12x\n"
-        "TARGET MISSED: list: 2.10x > 2x\n"
-    )
-    assert parse_table(text) == {
-        ("get", "keyring (ours)"): pytest.approx(0.0312),
-        ("get", "secretservice (Go)"): pytest.approx(0.0152),
-        ("list", "pass (Go)"): pytest.approx(0.0018),
+def test_helper_latency_summary_and_table() -> None:
+    hl = helper_latency
+    samples = {
+        "get": {
+            hl.OURS: [0.0312, 0.0401, 0.0300],
+            hl.GO_SS: [0.0152, 0.0160, 0.0150],
+            hl.GO_PASS: [0.0018, 0.0020, 0.0017],
+        },
+        "list": {hl.OURS: [0.0330, 0.0330, 0.0330], hl.GO_SS: [0.0150, 0.0150, 0.0150]},
     }
+    results = hl.summarize(samples)
+    assert [(r.action, r.helper) for r in results] == [
+        ("get", hl.OURS), ("get", hl.GO_SS), ("get", hl.GO_PASS),
+        ("list", hl.OURS), ("list", hl.GO_SS),
+    ]
+    ours = results[0]
+    assert ours.median == pytest.approx(0.0312)
+    assert ours.p90 == pytest.approx(0.0312)  # int(0.9 * 2) = 1: the middle of 3
+    assert ours.ratio == pytest.approx(0.0312 / 0.0152)
+    assert ours.target == 3.0
+    assert not ours.missed
+    assert results[1].target is None
+    assert results[1].ratio == pytest.approx(1.0)
+    assert results[3].missed  # list: 2.2x > 2x
+    lines, missed = hl.render(results, 3)
+    assert lines[0] == (
+        "helper latency, median of 3 paired rounds (ms); ratio to secretservice"
+    )
+    assert lines[2].split() == ["get", "keyring", "(ours)", "31.2", "31.2", "2.05x", "<=3x"]
+    assert lines[3].split() == ["get", "secretservice", "(Go)", "15.2", "15.2", "1.00x"]
+    assert missed == ["list: 2.20x > 2x"]
 
 
 def test_config_lookups_are_a_fixed_mix_of_hits_and_misses() -> None:

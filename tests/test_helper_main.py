@@ -11,34 +11,14 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
-from keyring.backend import KeyringBackend
 
 from dockercreds import helper_main
 from dockercreds.helper_main import NAME, PACKAGE, run
 from dockercreds.keyring_store import KeyringStore
+from tests.memory_keyring import MemoryKeyring
 from tests.peers import Registry, SecretService, require, write_docker_config
 
 USAGE = b"Usage: docker-credential-keyring <store|get|erase|list|version>\n"
-
-
-class MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: Dict[Tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> Optional[str]:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
-
-
-KeyringBackend._classes.discard(MemoryKeyring)  # type: ignore[attr-defined]
 
 
 @pytest.fixture

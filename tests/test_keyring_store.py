@@ -13,11 +13,10 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Dict, Iterator, Optional
 
 import pytest
-from keyring.backend import KeyringBackend
-from keyring.errors import KeyringLocked, PasswordDeleteError
+from keyring.errors import KeyringLocked
 
 from dockercreds import secret_service
 from dockercreds.errors import (
@@ -35,34 +34,11 @@ from dockercreds.keyring_store import (
     KeyringStore,
     service_name,
 )
+from tests.memory_keyring import MemoryKeyring, forget_backends
 from tests.peers import SecretService, short_tmpdir, start_secret_service
 from tests.store_contract import StoreContract
 
 SECRET = "hunter2-do-not-print"
-
-
-class MemoryKeyring(KeyringBackend):
-    """Dict-backed; like macOS it cannot look up by service alone nor enumerate."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: Dict[Tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> Optional[str]:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.items:
-            raise PasswordDeleteError("no such item")
-        del self.items[(service, username)]
-
-    def get_credential(self, service: str, username: Optional[str]) -> Any:
-        raise AssertionError("the store must not need get_credential")
 
 
 class PlaintextKeyring(MemoryKeyring):
@@ -83,8 +59,7 @@ class BrokenKeyring(MemoryKeyring):
 
 
 # Defining a backend registers it for keyring's discovery; keep discovery clean.
-for _cls in (MemoryKeyring, PlaintextKeyring, LockedKeyring, BrokenKeyring):
-    KeyringBackend._classes.discard(_cls)  # type: ignore[attr-defined]
+forget_backends(PlaintextKeyring, LockedKeyring, BrokenKeyring)
 
 
 @pytest.fixture(autouse=True)

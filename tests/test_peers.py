@@ -6,7 +6,6 @@ they accept the registry with the right credentials and refuse it with wrong one
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import subprocess
@@ -142,33 +141,13 @@ def test_registry_add_user(tmp_path: Path) -> None:
     assert reg.proc.poll() is not None
 
 
-def _self_signed_cert(path: Path) -> None:
-    """Write a self-signed EC certificate (PEM) for the registry's rootcertbundle."""
-    x509 = pytest.importorskip("cryptography.x509")
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "test-token-issuer")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-
-
 def test_registry_token_mode(tmp_path: Path) -> None:
     """A token-auth config is passed through; the registry asks for a Bearer token."""
     require("docker-registry")
+    from tests.token_server import self_signed_cert
+
     bundle = tmp_path / "root.pem"
-    _self_signed_cert(bundle)
+    bundle.write_bytes(self_signed_cert()[2])
     token = {
         "realm": "http://127.0.0.1:9/token",
         "service": "test-registry",
