@@ -23,6 +23,7 @@ import binascii
 import json
 import os
 import re
+import sys
 from pathlib import Path
 from typing import (
     Any,
@@ -102,6 +103,28 @@ def encode_auth(username: str, password: str) -> str:
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 
+if sys.version_info >= (3, 11):
+
+    def _b64decode(value: str) -> Optional[bytes]:
+        """Go's StdEncoding on a value without line breaks, or None when invalid."""
+        if len(value) % 4:
+            return None
+        try:
+            return binascii.a2b_base64(value, strict_mode=True)
+        except (binascii.Error, ValueError):
+            return None
+
+else:  # pragma: no cover - no strict mode before 3.11
+
+    def _b64decode(value: str) -> Optional[bytes]:
+        """Go's StdEncoding on a value without line breaks, or None when invalid."""
+        if len(value) % 4 or _BASE64.fullmatch(value) is None:
+            return None
+        return binascii.a2b_base64(value)
+
+
+_new_entry = tuple.__new__  # builds an AuthEntry without NamedTuple's Python-level __new__
+
 
 def decode_auth(value: str, *, where: str, key: str, path: Optional[str]) -> Tuple[str, str]:
     """Decode an ``auth`` field as Docker does: base64, split at the first ``:``.
@@ -110,14 +133,14 @@ def decode_auth(value: str, *, where: str, key: str, path: Optional[str]) -> Tup
     """
     if "\n" in value or "\r" in value:
         value = value.replace("\r", "").replace("\n", "")
-    if len(value) % 4 or _BASE64.fullmatch(value) is None:
+    raw = _b64decode(value)
+    if raw is None:
         raise ConfigFormatError(
             f"{where}: auths[{key!r}].auth is not valid base64"
             " (expected base64 of 'username:password'; log in again to rewrite it)",
             path=path,
             key=key,
         )
-    raw = binascii.a2b_base64(value)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -337,19 +360,21 @@ def _parse_auths(obj: Any, where: str, path: Optional[str]) -> Dict[str, AuthEnt
             f"{where}: auths must be an object, not {_type_name(obj)}", path=path
         )
     entries: Dict[str, AuthEntry] = {}
-    b64 = _BASE64.fullmatch
     for key, value in obj.items():
         if type(value) is dict and len(value) == 1:
             # {"auth": "..."}: what docker login writes, nearly every entry; decoded
             # inline, anything unusual goes the general way below
             auth = value.get("auth")
-            if type(auth) is str and auth and not len(auth) & 3 and b64(auth):
+            raw = _b64decode(auth) if type(auth) is str and auth else None
+            if raw is not None:
                 try:
-                    user, sep, secret = binascii.a2b_base64(auth).decode().partition(":")
+                    user, sep, secret = raw.decode().partition(":")
                 except UnicodeDecodeError:
                     sep = ""
                 if sep and user and "\x00" not in secret:
-                    entries[key] = AuthEntry(key, user, secret or None)
+                    entries[key] = _new_entry(
+                        AuthEntry, (key, user, secret or None, None, None, None)
+                    )
                     continue
         if value is None:
             entries[key] = AuthEntry(key)
