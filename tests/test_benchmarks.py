@@ -137,5 +137,7 @@ def test_config_both_sides_find_the_same_entries(tmp_path: Path) -> None:
 def test_reference_corpus_is_accepted_by_both_parsers() -> None:
     pytest.importorskip("docker_image")
     refs, dropped = bench_reference._agree(bench_reference.corpus(200))
-    assert len(refs) == 200
-    assert dropped == 0
+    # docker-image-py 0.2 agrees on every generated reference; 0.1.x (the last release
+    # for Python 3.9) differs on a few, which the benchmark leaves out and reports.
+    assert len(refs) + dropped == 200
+    assert dropped <= 20
