@@ -58,7 +58,7 @@ def rank_key(raw: str, key: Key) -> Tuple[int, str]:
 
 # ``host[:port]`` and ``http(s)://host[:port][/...]`` in lowercase: the shapes nearly every
 # key has. They are read here without the general parser (same result as parse_key).
-_FAST_KEY = re.compile(r"(?:(https?)://)?([a-z0-9._-]+)(?::([0-9]{1,5}))?(/.*)?", re.DOTALL)
+_FAST_KEY = re.compile(r"(?:(https?)://)?([a-z0-9._-]+(?::[0-9]{1,5})?)(/.*)?", re.DOTALL)
 
 
 def _parse_key(raw: str) -> Key:
@@ -66,13 +66,11 @@ def _parse_key(raw: str) -> Key:
     m = _FAST_KEY.fullmatch(raw)
     if m is None:
         return parse_key(raw)
-    scheme, host, port, rest = m.groups()
+    scheme, host, rest = m.groups()
     if scheme is None:
         if rest is not None:
             return parse_key(raw)  # a namespace key (host/path): the full rules
         scheme = ""
-    if port is not None:
-        return Key(f"{host}:{port}", "", scheme)
     return Key(HUB_DOMAIN if host in HUB_ALIASES else host, "", scheme)
 
 
@@ -107,11 +105,9 @@ class KeyIndex:
         for raw in config.auths:
             m = fast(raw)
             if m is not None:
-                scheme, host, port, rest = m.groups()
+                scheme, host, rest = m.groups()
                 if scheme is not None or rest is None:  # host[:port] or a URL: a host key
-                    if port is not None:
-                        host = f"{host}:{port}"
-                    elif host in HUB_ALIASES:
+                    if host in HUB_ALIASES:
                         host = HUB_DOMAIN
                     bucket = hosts.get(host)
                     if bucket is None:
