@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, Dict, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Dict, Optional, Sequence
 
 from . import __version__
 from .errors import DockerCredsError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .credentials import Credentials
 
 __all__ = ["main"]
 
@@ -63,6 +66,12 @@ def _add_explain(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("--json", action="store_true", help="machine-readable trace")
 
 
+def _secret_kind(creds: Credentials) -> str:
+    if creds.password:
+        return "password"
+    return "identity_token" if creds.identity_token else "registry_token"
+
+
 def _cmd_explain(args: argparse.Namespace) -> int:
     import json
 
@@ -73,7 +82,13 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     trace(f"target {args.target!r}: registry {host!r}" + (f", repository {path!r}" if path else ""))
     if args.config:
         trace(f"config: only {args.config} (--config)")
-    creds = resolve(host, path, config=args.config, sources=_sources(args), trace=trace)
+    error: Optional[DockerCredsError] = None
+    creds = None
+    try:
+        creds = resolve(host, path, config=args.config, sources=_sources(args), trace=trace)
+    except DockerCredsError as exc:  # show how far the lookup got, then the error
+        error = exc
+        trace(f"error: {exc}")
     if args.json:
         result = None
         if creds is not None:
@@ -81,14 +96,21 @@ def _cmd_explain(args: argparse.Namespace) -> int:
                 "server": creds.server,
                 "source": creds.source,
                 "username": creds.username,
-                "secret": "identity_token" if creds.identity_token and not creds.password
-                else ("registry_token" if creds.registry_token and not creds.password
-                      else "password"),
+                "secret": _secret_kind(creds),
             }
-        doc = {"registry": host, "repository": path, "steps": trace.steps, "result": result}
+        doc = {
+            "registry": host,
+            "repository": path,
+            "steps": trace.steps,
+            "result": result,
+            "error": str(error) if error else None,
+        }
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
         sys.stdout.write("\n".join(trace.steps) + "\n")
+    if error is not None:
+        _err(str(error))
+        return 1
     return 0
 
 

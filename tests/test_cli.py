@@ -194,3 +194,18 @@ def test_program_never_prints_a_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert proc.stderr.startswith("dockercreds: file:")
     assert "Traceback" not in proc.stderr
+
+
+def test_explain_shows_the_steps_before_a_helper_failure(
+    capsys: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"credsStore": "nosuchhelper", "auths": {"quay.io": {}}}))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    code, out, err = run(capsys, "explain", "--config", str(path), "quay.io")
+    assert code == 1
+    assert "credsStore = 'nosuchhelper'" in out
+    assert "asking docker-credential-nosuchhelper for 'quay.io'" in out
+    assert out.rstrip().splitlines()[-1].startswith("error: ")
+    assert err.startswith("dockercreds: ") and err.count("\n") == 1
+    assert "docker-credential-nosuchhelper" in err
