@@ -44,7 +44,7 @@ from typing import (
     Tuple,
     Union,
 )
-from urllib.parse import SplitResult, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 from .challenge import (
     Challenge,
@@ -254,15 +254,27 @@ def _parse_time(text: Any) -> Optional[float]:
 
 
 def _redact(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with each secret replaced by ``***``: raw, JSON-escaped and URL-encoded."""
     for secret in secrets:
         if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
+            forms = {secret, json.dumps(secret)[1:-1], quote(secret, safe=""), quote_plus(secret)}
+            for form in sorted(forms, key=len, reverse=True):  # a longer form first
+                text = text.replace(form, "***")
     return text
 
 
-def _clip(value: Any) -> str:
-    text = " ".join(str(value).split())
+def _clip(value: Any, secrets: Sequence[str]) -> str:
+    # redact first: squeezing whitespace or cutting could hide a secret from _redact
+    text = " ".join(_redact(str(value), secrets).split())
     return text if len(text) <= 200 else text[:200] + "..."
+
+
+#: What an HTTP client refuses in a header value, quoting the value in its error.
+_NOT_IN_HEADER = re.compile("[\x00-\x1f\x7f]|[^\x00-\xff]")
+
+
+def _header_safe(token: str) -> bool:
+    return _NOT_IN_HEADER.search(token) is None
 
 
 def _error_detail(body: bytes, secrets: Sequence[str]) -> str:
@@ -278,15 +290,15 @@ def _error_detail(body: bytes, secrets: Sequence[str]) -> str:
             for item in errors[:3]:
                 if isinstance(item, dict):
                     code, message = item.get("code"), item.get("message")
-                    parts.append(": ".join(_clip(x) for x in (code, message) if x))
+                    parts.append(": ".join(_clip(x, secrets) for x in (code, message) if x))
         for key in ("error", "error_description", "details", "detail", "message"):
             value = data.get(key)
             if isinstance(value, str) and value:
-                parts.append(_clip(value))
+                parts.append(_clip(value, secrets))
     elif data is None:
         text = body.decode("utf-8", "replace").strip()
         if text and len(text) <= 200 and "\n" not in text and text.isprintable():
-            parts.append(_clip(text))
+            parts.append(_clip(text, secrets))
     detail = "; ".join(p for p in parts if p)
     return _redact(detail, secrets)
 
@@ -476,7 +488,7 @@ class TokenFlow:
                     authorization = _basic(creds.username or "", creds.password)
                     sent = "basic"
             elif creds is not None and creds.registry_token:
-                authorization = f"Bearer {creds.registry_token}"
+                authorization = _registry_bearer(creds, hostport)
                 sent = "registry_token"
             elif known_scopes is not None:
                 key = (host.realm, host.service, known_scopes)
@@ -510,9 +522,10 @@ class TokenFlow:
 
         realm = bearer.realm
         if not realm:
+            # a bare token68 ("Bearer <token>") is not shown: it may be a credential
+            text = "bearer <token>" if bearer.token68 else format_challenge(bearer)
             raise ChallengeError(
-                f"registry {hostport} sent a Bearer challenge without a realm:"
-                f" {shown(format_challenge(bearer))}"
+                f"registry {hostport} sent a Bearer challenge without a realm: {shown(text)}"
             )
         service = bearer.service or ""
         with self._lock:
@@ -522,7 +535,7 @@ class TokenFlow:
             if sent == "registry_token":
                 return
             self._check_registry_transport(scheme, hostport, "a registry token")
-            response = yield SendRequest(f"Bearer {creds.registry_token}")
+            response = yield SendRequest(_registry_bearer(creds, hostport))
             return
 
         scopes = merge_scopes(known_scopes or (), bearer.scopes)
@@ -618,6 +631,12 @@ class TokenFlow:
         if refresh is None and creds is not None:
             refresh = creds.identity_token
         secrets = [s for s in (refresh, creds.password if creds else None) if s]
+        # the Basic values sent, should a server echo the Authorization header
+        user = (creds.username if creds is not None else None) or TOKEN_USERNAME
+        if refresh:
+            secrets.append(_basic(user, refresh)[len("Basic ") :])
+        if creds is not None and creds.password is not None:
+            secrets.append(_basic(creds.username or "", creds.password)[len("Basic ") :])
         accept = ("Accept", "application/json")
         context = _Context(realm, service, scopes, registry)
 
@@ -638,7 +657,6 @@ class TokenFlow:
                 urlencode(form).encode("ascii"),
             )
             if response.status == 404:  # no OAuth2 endpoint: GET with the token as password
-                user = (creds.username if creds is not None else None) or TOKEN_USERNAME
                 response = yield Fetch(
                     "GET",
                     _token_url(realm, service, scopes, []),
@@ -707,6 +725,12 @@ class TokenFlow:
                 f"{ctx.describe()}: the token server answered without a token"
                 " (no access_token or token field)"
             )
+        if not _header_safe(value):
+            # an HTTP client would refuse the header and quote the token in its error
+            raise TokenError(
+                f"{ctx.describe()}: the token server answered a token with control or"
+                " non-Latin-1 characters, which cannot be sent in an HTTP header"
+            )
         expires_in = data.get("expires_in")
         if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)):
             expires_in = DEFAULT_EXPIRES_IN
@@ -733,6 +757,18 @@ class _Context:
             f"token request for registry {self.registry} to {_display(self.realm)}"
             f" (scope {_scope_text(self.scopes)}{service}) failed"
         )
+
+
+def _registry_bearer(creds: Credentials, hostport: str) -> str:
+    """``Bearer <registry token>``, refused (without quoting it) when no header can hold it."""
+    token = creds.registry_token or ""
+    if not _header_safe(token):
+        raise AuthError(
+            f"the registry token for {_registry_name(hostport)} ({creds.source or 'credentials'})"
+            " has control or non-Latin-1 characters (a stray line break?), so it cannot be"
+            " sent in an HTTP header; fix registrytoken in the config"
+        )
+    return f"Bearer {token}"
 
 
 def _scope_text(scopes: Sequence[str]) -> str:

@@ -9,7 +9,7 @@ quoted string with backslash escapes. Scheme and parameter names are case-insens
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple, Union
 
 from .errors import ChallengeError
@@ -43,7 +43,7 @@ class Challenge:
 
     scheme: str
     items: Tuple[Tuple[str, str], ...] = ()
-    token68: Optional[str] = None
+    token68: Optional[str] = field(default=None, repr=False)  # may be a credential
 
     @property
     def params(self) -> Dict[str, str]:
@@ -91,7 +91,20 @@ def format_challenge(challenge: Challenge) -> str:
     return text
 
 
+#: URL user info and query strings: where a header may carry a credential.
+_URL_SECRETS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^\s\"/@]*@|\?[^\s\",]*")
+
+
+def _scrub(text: str) -> str:
+    """``text`` with URL user info and query strings replaced by ``***``."""
+    return _URL_SECRETS.sub(
+        lambda m: f"{m.group('scheme')}***@" if m.group("scheme") else "?***", text
+    )
+
+
 def shown(text: str) -> str:
+    """``text`` quoted for a message: bounded, URL user info and queries hidden."""
+    text = _scrub(text)
     if len(text) > _SHOW:
         return repr(text[:_SHOW]) + f" (+{len(text) - _SHOW} characters)"
     return repr(text)

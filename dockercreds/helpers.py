@@ -34,6 +34,7 @@ from .errors import (
     HelperNotInstalled,
     HelperProtocolError,
     HelperTimeout,
+    InvalidArgument,
 )
 
 __all__ = [
@@ -138,6 +139,31 @@ def redact(text: str, secrets: Tuple[str, ...]) -> str:
     return text
 
 
+#: Most JSON objects looked at in one helper output (bounds the work on garbage).
+_MAX_EMBEDDED = 64
+
+
+def _embedded_secrets(text: str) -> List[str]:
+    """The Secret fields of the credentials messages found anywhere in ``text``."""
+    decoder = json.JSONDecoder()
+    found: List[str] = []
+    pos = text.find("{")
+    for _ in range(_MAX_EMBEDDED):
+        if pos < 0:
+            break
+        try:
+            _, end = decoder.raw_decode(text, pos)
+        except ValueError:
+            end = -1
+        if end > 0:
+            with contextlib.suppress(protocol.ProtocolError):
+                secret = protocol.decode_credentials(text[pos:end]).secret
+                if secret:
+                    found.append(secret)
+        pos = text.find("{", pos + 1)  # also the objects nested in this one
+    return found
+
+
 def _one_line(text: str) -> str:
     line = " ".join(part.strip() for part in text.splitlines() if part.strip())
     if len(line) > _MESSAGE_LIMIT:
@@ -170,7 +196,9 @@ class HelperClient:
         self.program = program_name(name)
         self.name = name
         if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
-            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+            raise InvalidArgument(
+                f"timeout must be a positive number of seconds, not {timeout!r}"
+            )
         self.timeout = timeout
         self.env: Optional[Dict[str, str]] = dict(env) if env is not None else None
 
@@ -343,15 +371,10 @@ class HelperClient:
 
     @staticmethod
     def _redact_output(text: str, secrets: Tuple[str, ...]) -> str:
-        found = list(secrets)
         # A helper that prints a credentials message and then fails (or echoes its
-        # input) must not leak the Secret field either.
-        for line in text.splitlines():
-            candidate = line.strip()
-            if candidate.startswith("{") and candidate.endswith("}"):
-                with contextlib.suppress(protocol.ProtocolError):
-                    found.append(protocol.decode_credentials(candidate).secret)
-        return redact(text, tuple(found))
+        # input) must not leak the Secret field either: on its own line, after a
+        # prefix ("error: {...}") or pretty-printed over several lines.
+        return redact(text, tuple(secrets) + tuple(_embedded_secrets(text)))
 
     def _unparsable(self, action: str, out: bytes, why: str) -> HelperProtocolError:
         size = len(out)

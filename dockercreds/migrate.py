@@ -34,7 +34,7 @@ from .config import AuthEntry, Source, docker_config_path, parse_config_text
 from .credentials import TOKEN_USERNAME
 from .errors import ConfigWriteError, DockerCredsError, InvalidRegistry
 from .matcher import rank_key
-from .registry import helper_server, parse_key
+from .registry import helper_server, parse_key, without_userinfo
 from .writer import field_key, read_config, section, update_config
 
 __all__ = ["MigrationItem", "MigrationReport", "migrate"]
@@ -63,7 +63,7 @@ class MigrationItem:
         who = f" (user {self.username})" if self.username else ""
         where = f" -> {self.server}" if self.server and self.status in (MOVED, WOULD_MOVE) else ""
         why = f": {self.reason}" if self.reason else ""
-        return f"{self.status:<10} {self.key}{who}{where}{why}"
+        return f"{self.status:<10} {without_userinfo(self.key)}{who}{where}{why}"
 
 
 @dataclass
@@ -95,7 +95,7 @@ class _Candidate:
     host: str
     server: str
     entry: AuthEntry
-    pair: Tuple[str, str]  # (helper Username, Secret)
+    pair: Tuple[str, str] = field(repr=False)  # (helper Username, Secret)
 
 
 def _decode_entry(key: str, value: Any, path: str) -> AuthEntry:

@@ -44,9 +44,18 @@ class ProtocolError(ValueError):
 
 
 class HelperCredentials(NamedTuple):
+    """One credentials message; the secret is hidden from ``repr``."""
+
     server_url: str
     username: str
     secret: str
+
+    def __repr__(self) -> str:
+        state = "hidden" if self.secret else "empty"
+        return (
+            f"HelperCredentials(server_url={self.server_url!r}, username={self.username!r},"
+            f" secret=<{state}>)"
+        )
 
 
 _GO_ESCAPES = str.maketrans(

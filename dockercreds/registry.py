@@ -31,6 +31,7 @@ __all__ = [
     "normalize_registry",
     "parse_key",
     "split_host_port",
+    "without_userinfo",
 ]
 
 #: The key Docker writes for Docker Hub, and asks helpers with.
@@ -95,6 +96,33 @@ def _normalize_hostport(hostport: str, original: str) -> str:
     return host
 
 
+def _userinfo_end(text: str) -> Tuple[int, int]:
+    """(start, end) of the user info in a key or URL (``end`` is its ``@``), or (-1, -1).
+
+    With a scheme, anything before an ``@`` in the authority is user info (a token may
+    be a bare user name: ``https://TOKEN@host``). Without one, only ``user:password@``
+    counts, so that ``name@sha256:...`` stays readable.
+    """
+    scheme_end = text.find("://")
+    start = scheme_end + 3 if scheme_end >= 0 else 0
+    authority = text[start:]
+    for sep in "/?#":
+        authority = authority.partition(sep)[0]
+    at = authority.rfind("@")
+    if at < 0 or (scheme_end < 0 and ":" not in authority[:at]):
+        return -1, -1
+    return start, start + at
+
+
+def without_userinfo(text: str) -> str:
+    """``text`` (a config key, URL or registry) with any user info replaced by ``***``.
+
+    For messages: ``https://user:pw@quay.io/v1/`` -> ``https://***@quay.io/v1/``.
+    """
+    start, end = _userinfo_end(text)
+    return text if end < 0 else text[:start] + "***" + text[end:]
+
+
 def parse_key(key: str) -> Key:
     """Understand a config key; raise :class:`InvalidRegistry` if it cannot be used.
 
@@ -102,6 +130,12 @@ def parse_key(key: str) -> Key:
     A key without a scheme but with a path is a namespace: ``quay.io/org``.
     """
     text = key.strip()
+    if _userinfo_end(text)[1] >= 0:
+        # never echo it: the user info is most likely a password or token
+        raise InvalidRegistry(
+            f"invalid registry {without_userinfo(key)!r}: a registry key cannot carry user"
+            " info (user:password@host); remove it and log in to store the credentials"
+        )
     scheme = ""
     if "://" in text:
         scheme, _, text = text.partition("://")

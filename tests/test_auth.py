@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
 from typing import Any, Dict, Generator, List, Optional, Tuple
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import pytest
 
@@ -49,6 +50,10 @@ def _challenge(scope: str = "repository:app:pull", **extra: str) -> Tuple[str, .
         parts.append(f'scope="{scope}"')
     parts += [f'{k}="{v}"' for k, v in extra.items()]
     return ("Bearer " + ",".join(parts),)
+
+
+def _basic_value(username: str, password: str) -> str:
+    return base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
 
 
 def _token_body(token: str, **extra: Any) -> bytes:
@@ -573,6 +578,85 @@ def test_token_flow_without_bearer(status: int, headers: Tuple[str, ...], match:
     next(gen)
     with pytest.raises(AuthError, match=match):
         gen.send(FlowResponse(status, "http://127.0.0.1:5000/v2/", headers))
+
+
+SECRET_PW = "pw\t  S3CR3T\"x/+y"  # whitespace, a quote and URL-special characters
+
+
+@pytest.mark.parametrize(
+    ("password", "echo"),
+    [
+        # cut at 200 characters: no prefix of it may stay
+        ("S3CR3T-abcdefgh", "x" * 195 + "S3CR3T-abcdefgh"),
+        (SECRET_PW, "wrong password " + SECRET_PW),  # whitespace squeezed for the message
+        (SECRET_PW, "wrong password " + json.dumps(SECRET_PW)),  # JSON-escaped
+        (SECRET_PW, "form: password=" + quote_plus(SECRET_PW)),  # URL-encoded
+        (SECRET_PW, "header: " + _basic_value("alice", SECRET_PW)),  # Authorization value
+    ],
+    ids=["clipped", "whitespace", "json", "urlencoded", "basic"],
+)
+def test_token_error_detail_never_echoes_the_password(password: str, echo: str) -> None:
+    flow = _flow(_creds(username="alice", password=password))
+    url = f"{REG}/v2/app/manifests/v1"
+    gen = flow.auth_flow(RequestInfo("GET", url))
+    next(gen)
+    gen.send(FlowResponse(401, url, _challenge()))
+    with pytest.raises(TokenError) as info:
+        gen.send(FlowResponse(401, REALM, body=json.dumps({"error": echo}).encode()))
+    message = str(info.value)
+    assert "S3CR3T" not in message
+    assert "S3CR" not in message
+    assert _basic_value("alice", password) not in message
+
+
+def test_token_error_detail_never_echoes_the_identity_token() -> None:
+    flow = _flow(_creds(identity_token="REFRESH S3CR3T+/="))
+    url = f"{REG}/v2/"
+    gen = flow.auth_flow(RequestInfo("GET", url))
+    next(gen)
+    gen.send(FlowResponse(401, url, _challenge()))
+    body = json.dumps({"error": "bad refresh_token=" + quote_plus("REFRESH S3CR3T+/=")})
+    with pytest.raises(TokenError) as info:
+        gen.send(FlowResponse(400, REALM, body=body.encode()))
+    assert "S3CR3T" not in str(info.value)
+
+
+@pytest.mark.parametrize("token", ["S3CR3T-xyz\n", "S3CR3T\r\nX-Injected: 1", "S3CR3T\x00"])
+def test_token_unfit_for_a_header_is_refused_without_echo(token: str) -> None:
+    """An HTTP client would refuse the header and quote the token in its ValueError."""
+    flow = _flow(_creds(username="u", password="p"))
+    url = f"{REG}/v2/app/manifests/v1"
+    gen = flow.auth_flow(RequestInfo("GET", url))
+    next(gen)
+    gen.send(FlowResponse(401, url, _challenge()))
+    with pytest.raises(TokenError, match="cannot be sent in an HTTP header") as info:
+        gen.send(FlowResponse(200, REALM, body=_token_body(token)))
+    assert "S3CR3T" not in str(info.value)
+
+
+@pytest.mark.parametrize("token", ["S3CR3T-xyz\n", "S3CR3T\u20ac"])
+def test_registry_token_unfit_for_a_header_is_refused_without_echo(token: str) -> None:
+    flow = _flow(_creds(registry_token=token))
+    url = f"{REG}/v2/app/manifests/v1"
+    gen = flow.auth_flow(RequestInfo("GET", url))
+    next(gen)
+    with pytest.raises(AuthError, match="registrytoken") as info:
+        gen.send(FlowResponse(401, url, _challenge()))
+    assert "S3CR3T" not in str(info.value)
+    # known host: the preemptive header is refused the same way
+    with pytest.raises(AuthError, match="registrytoken") as info:
+        next(flow.auth_flow(RequestInfo("GET", url)))
+    assert "S3CR3T" not in str(info.value)
+
+
+def test_bearer_token68_without_realm_is_not_shown() -> None:
+    flow = _flow(None)
+    url = f"{REG}/v2/"
+    gen = flow.auth_flow(RequestInfo("GET", url))
+    next(gen)
+    with pytest.raises(ChallengeError, match="without a realm") as info:
+        gen.send(FlowResponse(401, url, ("Bearer S3CR3T-xyz",)))
+    assert "S3CR3T" not in str(info.value)
 
 
 def test_repr_has_no_secrets() -> None:

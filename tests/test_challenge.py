@@ -164,6 +164,26 @@ def test_malformed_header_shown_truncated_and_escaped() -> None:
     assert len(message) < 400
 
 
+@pytest.mark.parametrize(
+    ("header", "kept"),
+    [
+        ('Bearer realm="https://user:S3CR3T-xyz@auth.example/token" junk', "https://***@auth"),
+        ('Bearer realm="https://auth.example/token?access_token=S3CR3T-xyz", @', "token?***"),
+    ],
+)
+def test_malformed_header_hides_url_user_info_and_query(header: str, kept: str) -> None:
+    with pytest.raises(ChallengeError) as info:
+        parse_www_authenticate(header)
+    assert "S3CR3T" not in str(info.value)
+    assert kept in str(info.value)
+
+
+def test_challenge_repr_hides_token68() -> None:
+    (c,) = parse_www_authenticate("Negotiate S3CR3T-xyz")
+    assert c.token68 == "S3CR3T-xyz"
+    assert "S3CR3T" not in repr(c)
+
+
 # hypothesis: any text either parses or raises ChallengeError, nothing else
 @given(st.text(max_size=80))
 def test_parser_never_raises_anything_else(text: str) -> None:

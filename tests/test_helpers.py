@@ -29,6 +29,7 @@ from dockercreds.errors import (
     HelperNotInstalled,
     HelperProtocolError,
     HelperTimeout,
+    InvalidArgument,
 )
 from dockercreds.helpers import (
     GO_HELPER_INPUT_LIMIT,
@@ -359,6 +360,26 @@ def test_get_failure_that_prints_credentials_redacts_them(fakes: Fakes) -> None:
 
 
 @pytest.mark.parametrize(
+    "out",
+    [
+        "error: " + _creds_json("alice", SECRET) + "\n",  # after a prefix
+        json.dumps(
+            {"ServerURL": "quay.io", "Username": "alice", "Secret": SECRET}, indent=2
+        ),  # pretty-printed over several lines
+        json.dumps({"entry": {"ServerURL": "quay.io", "Secret": SECRET}}),  # nested
+    ],
+    ids=["prefixed", "pretty", "nested"],
+)
+def test_get_failure_with_embedded_credentials_redacts_them(fakes: Fakes, out: str) -> None:
+    client = fakes.make(get={"out": out, "rc": 1})
+    with pytest.raises(HelperFailed) as info:
+        client.get("quay.io")
+    for text in (str(info.value), info.value.output, repr(info.value.args)):
+        assert "hunter2" not in text
+    assert "***" in info.value.output
+
+
+@pytest.mark.parametrize(
     "secret", [SECRET, "plain", "üñï", "a\nb", "\u2028x", "<>&"], ids=repr
 )
 def test_redact_every_encoding(secret: str) -> None:
@@ -535,7 +556,7 @@ def test_valid_timeout_env(fakes: Fakes, monkeypatch: pytest.MonkeyPatch, value:
 
 @pytest.mark.parametrize("value", [0, -1.0, float("nan"), float("inf")])
 def test_invalid_timeout_argument(value: float) -> None:
-    with pytest.raises(ValueError, match="timeout"):
+    with pytest.raises(InvalidArgument, match="timeout"):
         HelperClient("fake", timeout=value)
 
 

@@ -213,6 +213,23 @@ def test_entries_a_store_cannot_hold_stay(
     assert store.data == {}
 
 
+def test_report_hides_user_info_of_a_key(conf: Path, store: FakeStore) -> None:
+    key = "https://user:url-SECRET@quay.io"
+    write(conf, {"auths": {key: {"auth": b64("a:pw-SECRET")}}})
+    report = run(conf, store, dry_run=True)
+    assert statuses(report) == {key: KEPT}  # the item keeps the raw key
+    line = report.items[0].describe()
+    assert "SECRET" not in line
+    assert "https://***@quay.io" in line
+
+
+def test_candidate_repr_hides_the_secret(conf: Path) -> None:
+    write(conf, {"auths": {"quay.io": {"auth": b64("alice:pw-SECRET")}}})
+    moving, _ = migrate_mod._plan(read(conf), str(conf), {})
+    assert [c.key for c in moving] == ["quay.io"]
+    assert "SECRET" not in repr(moving[0])
+
+
 def test_store_failure_keeps_that_plaintext(conf: Path, store: FakeStore) -> None:
     write(conf, {"auths": {"a.example": {"auth": b64("a:1")}, "b.example": {"auth": b64("b:2")}}})
     store.fail[("store", "a.example")] = KeyringError("keyring is locked")

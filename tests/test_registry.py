@@ -17,6 +17,7 @@ from dockercreds.registry import (
     normalize_registry,
     parse_key,
     split_host_port,
+    without_userinfo,
 )
 
 KEYS = [
@@ -136,3 +137,36 @@ def test_parse_key_only_raises_invalid_registry(text: str) -> None:
         parse_key(text)
     except InvalidRegistry:
         pass
+
+
+USERINFO_KEYS = [
+    "https://user:S3CR3T-xyz@quay.io",
+    "https://user:S3CR3T-xyz@quay.io/v1/",
+    "http://S3CR3T-xyz@localhost:5000",  # a token as the bare user name
+    "user:S3CR3T-xyz@quay.io",
+    "user:S3CR3T-xyz@quay.io/org",
+]
+
+
+@pytest.mark.parametrize("raw", USERINFO_KEYS)
+def test_key_with_userinfo_is_refused_without_echoing_it(raw: str) -> None:
+    with pytest.raises(InvalidRegistry, match="user info") as info:
+        normalize_registry(raw)
+    assert "S3CR3T" not in str(info.value)
+    assert "quay.io" in str(info.value) or "localhost:5000" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("https://user:pw@quay.io/v1/", "https://***@quay.io/v1/"),
+        ("user:pw@quay.io", "***@quay.io"),
+        ("https://tok@quay.io", "https://***@quay.io"),
+        ("quay.io", "quay.io"),
+        ("ubuntu@sha256:abc", "ubuntu@sha256:abc"),  # a digest, not user info
+        ("quay.io/org/app@sha256:abc", "quay.io/org/app@sha256:abc"),
+        ("http://[::1]:5000", "http://[::1]:5000"),
+    ],
+)
+def test_without_userinfo(text: str, shown: str) -> None:
+    assert without_userinfo(text) == shown
