@@ -165,7 +165,7 @@ def _login_secret(args: argparse.Namespace) -> tuple[str, str]:
     username = args.username or ""
     if args.password_stdin:
         if not username:
-            raise InvalidCredentials("Must provide --username with --password-stdin")
+            raise InvalidCredentials("the --password-stdin option requires --username to be set")
         password = sys.stdin.read()
         password = password[:-1] if password.endswith("\n") else password
         password = password[:-1] if password.endswith("\r") else password
@@ -208,7 +208,7 @@ def _cmd_login(args: argparse.Namespace) -> int:
         if issubclass(warning.category, PlaintextStorageWarning):
             sys.stderr.write(
                 f"\nWARNING! {warning.message}\n"
-                "Run 'dockercreds migrate' to move it into the OS keyring, or configure"
+                "Run 'dockercreds migrate' to move them into the OS keyring, or configure"
                 " a credential helper.\n\n"
             )
         else:
@@ -230,10 +230,16 @@ def _cmd_logout(args: argparse.Namespace) -> int:
     import warnings
 
     from .registry import helper_server, parse_key
-    from .resolver import logout
+    from .resolver import _config_path, _namespace_of, logout
+    from .writer import read_config, section
 
     key = parse_key(args.registry)
-    shown = f"{key.host}/{key.path}" if key.path and not key.scheme else helper_server(key.host)
+    shown = helper_server(key.host)
+    if key.path and not key.scheme:
+        # logout removes the namespace key when there is one, else the whole host
+        auths = section(read_config(_config_path(args.config)), "auths", create=False)
+        if any(_namespace_of(k) == (key.host, key.path) for k in auths or {}):
+            shown = f"{key.host}/{key.path}"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         removed = logout(args.registry, config=args.config)

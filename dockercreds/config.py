@@ -38,7 +38,8 @@ from typing import (
     Union,
 )
 
-from .errors import ConfigError, ConfigFormatError, ConfigSyntaxError
+from .errors import ConfigError, ConfigFormatError, ConfigSyntaxError, InvalidArgument
+from .registry import without_userinfo
 
 __all__ = [
     "AuthEntry",
@@ -90,7 +91,7 @@ class AuthEntry(NamedTuple):
 
     def __repr__(self) -> str:
         state = "empty" if self.is_empty else "with secret"
-        return f"<AuthEntry {self.key!r} username={self.username!r} {state}>"
+        return f"<AuthEntry {without_userinfo(self.key)!r} username={self.username!r} {state}>"
 
     def __str__(self) -> str:
         return self.__repr__()
@@ -136,7 +137,7 @@ def decode_auth(value: str, *, where: str, key: str, path: Optional[str]) -> Tup
     raw = _b64decode(value)
     if raw is None:
         raise ConfigFormatError(
-            f"{where}: auths[{key!r}].auth is not valid base64"
+            f"{where}: auths[{without_userinfo(key)!r}].auth is not valid base64"
             " (expected base64 of 'username:password'; log in again to rewrite it)",
             path=path,
             key=key,
@@ -149,7 +150,7 @@ def decode_auth(value: str, *, where: str, key: str, path: Optional[str]) -> Tup
     if not sep or not username:
         problem = "has no ':'" if not sep else "has an empty username"
         raise ConfigFormatError(
-            f"{where}: auths[{key!r}].auth {problem} after decoding"
+            f"{where}: auths[{without_userinfo(key)!r}].auth {problem} after decoding"
             " (expected base64 of 'username:password')",
             path=path,
             key=key,
@@ -320,6 +321,8 @@ def parse_config_text(text: str, source: Source, *, legacy: bool = False) -> Doc
 
 def _build(data: Any, source: Source, legacy: bool) -> DockerConfig:
     where, path = source.label, source.path
+    if data is None:  # `null`: Go leaves the config empty
+        return DockerConfig(source)
     if not isinstance(data, dict):
         raise ConfigFormatError(
             f"{where}: the top level must be a JSON object, not {_type_name(data)}", path=path
@@ -341,7 +344,8 @@ def _build(data: Any, source: Source, legacy: bool) -> DockerConfig:
                 f"{where}: credHelpers must be an object, not {_type_name(helpers_obj)}", path=path
             )
         for key, value in helpers_obj.items():
-            helpers[key] = _expect_str(value, where, f"credHelpers[{key!r}]", path, key)
+            what = f"credHelpers[{without_userinfo(key)!r}]"
+            helpers[key] = _expect_str(value, where, what, path, key)
     creds_store = _expect_str(store, where, "credsStore", path, None)
     return DockerConfig(
         source,
@@ -379,15 +383,16 @@ def _parse_auths(obj: Any, where: str, path: Optional[str]) -> Dict[str, AuthEnt
         if value is None:
             entries[key] = AuthEntry(key)
             continue
+        label = f"auths[{without_userinfo(key)!r}]"  # user info in a key is no one's business
         if not isinstance(value, dict):
             raise ConfigFormatError(
-                f"{where}: auths[{key!r}] must be an object, not {_type_name(value)}",
+                f"{where}: {label} must be an object, not {_type_name(value)}",
                 path=path,
                 key=key,
             )
         fields = _fields(value, _ENTRY_FIELD_SET)
         for name in _ENTRY_FIELDS:  # the first field of the wrong type is the error
-            _expect_str(fields.get(name), where, f"auths[{key!r}].{name}", path, key)
+            _expect_str(fields.get(name), where, f"{label}.{name}", path, key)
         auth = fields.get("auth")
         username: Optional[str] = fields.get("username")
         password: Optional[str] = fields.get("password")
@@ -477,14 +482,18 @@ def docker_config_path(environ: Optional[Mapping[str, str]] = None) -> Path:
 
 
 def containers_auth_paths(environ: Optional[Mapping[str, str]] = None) -> List[Path]:
-    """The containers auth files in containers/image order."""
+    """The containers auth files in containers/image order.
+
+    The primary file is ``REGISTRY_AUTH_FILE`` when set, else the runtime ``auth.json``
+    (not both); then ``$XDG_CONFIG_HOME/containers/auth.json``.
+    """
     env = os.environ if environ is None else environ
     paths: List[Path] = []
     explicit = env.get("REGISTRY_AUTH_FILE")
+    runtime = env.get("XDG_RUNTIME_DIR")
     if explicit:
         paths.append(Path(explicit))
-    runtime = env.get("XDG_RUNTIME_DIR")
-    if runtime:
+    elif runtime:
         paths.append(Path(runtime) / "containers" / "auth.json")
     elif hasattr(os, "getuid"):
         paths.append(Path("/run/containers") / str(os.getuid()) / "auth.json")
@@ -504,7 +513,9 @@ def iter_default_sources(
 ) -> Iterator[DockerConfig]:
     """Load the default sources lazily, in order. ``sources``: docker, containers or all."""
     if sources not in ("docker", "containers", "all"):
-        raise ValueError(f"sources must be 'docker', 'containers' or 'all', not {sources!r}")
+        raise InvalidArgument(
+            f"sources must be 'docker', 'containers' or 'all', not {sources!r}"
+        )
     return _iter_sources(sources, environ)
 
 

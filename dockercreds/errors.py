@@ -5,6 +5,7 @@
     DockerCredsError                      root; catch this to catch everything
     ├── InvalidReference (ValueError)     bad image reference; ``.kind`` says which rule
     ├── InvalidRegistry (ValueError)      bad registry host or config key
+    ├── InvalidArgument (ValueError)      a bad argument to a library call (sources=, timeout=)
     ├── InvalidCredentials (ValueError)   a username/secret that cannot be stored (empty, ':')
     ├── ConfigError                       a config source could not be used
     │   ├── ConfigSyntaxError (ValueError)    not JSON: ``.path`` ``.line`` ``.column``
@@ -51,6 +52,7 @@ __all__ = [
     "HelperTimeout",
     "InsecureKeyringError",
     "InvalidCredentials",
+    "InvalidArgument",
     "InvalidReference",
     "InvalidRegistry",
     "KeyringError",
@@ -87,6 +89,10 @@ class InvalidRegistry(DockerCredsError, ValueError):
 
 class InvalidCredentials(DockerCredsError, ValueError):
     """A username or secret cannot be stored (empty, or a username with ``:``)."""
+
+
+class InvalidArgument(DockerCredsError, ValueError):
+    """A library call got an argument it cannot use."""
 
 
 class ConfigError(DockerCredsError):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Protocol, Tuple, Union
@@ -29,7 +30,13 @@ from .config import (
 )
 from .credentials import Credentials
 from .errors import InvalidCredentials, InvalidReference, InvalidRegistry
-from .registry import HUB_DOMAIN, helper_server, normalize_registry, parse_key
+from .registry import (
+    HUB_DOMAIN,
+    helper_server,
+    normalize_registry,
+    parse_key,
+    without_userinfo,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .matcher import Match
@@ -131,7 +138,7 @@ def _trace_source(config: DockerConfig, trace: Trace) -> None:
         trace("  empty (missing, 0-byte or no entries)")
         return
     for raw, why in sorted(config.index.ignored.items()):
-        trace(f"  ignored key {raw!r}: {why}")
+        trace(f"  ignored key {without_userinfo(raw)!r}: {why}")
 
 
 def _trace_match(match: Match, host: str, trace: Trace) -> None:
@@ -254,17 +261,34 @@ def get_registry_credentials(
     return resolve(normalize_registry(registry), "", config=config, sources=sources)
 
 
+_DIGEST_SUFFIX = re.compile(r"@[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-fA-F]{32,}")
+
+
+def _short_image(text: str) -> bool:
+    """``ubuntu:22.04`` or ``ubuntu@sha256:...``: an image, though it has ``.`` or ``:``."""
+    if _DIGEST_SUFFIX.search(text) and ":" not in text.split("@", 1)[0]:
+        return True
+    name, sep, tag = text.partition(":")
+    if not sep or "." in name or name == "localhost" or text.startswith("["):
+        return False
+    return not (tag.isascii() and tag.isdigit())  # host:port stays a registry
+
+
 def parse_target(target: str) -> tuple[str, str]:
     """(host, path) for a CLI TARGET: a registry or an image reference.
 
     A TARGET without ``/`` that contains ``.`` or ``:`` or is ``localhost`` is a registry,
-    as is any URL; anything else is an image reference.
+    as is any URL; anything else is an image reference. Exceptions, which no registry
+    can be: ``name:tag`` whose name has no ``.`` and whose tag is not a port
+    (``ubuntu:22.04``), and ``name@algorithm:hex`` (a digest) are images.
     """
     text = target.strip()
     if not text:
         raise InvalidRegistry("empty target: give a registry (quay.io) or an image (ubuntu)")
     if "://" in text or (
-        "/" not in text and ("." in text or ":" in text or text == "localhost")
+        "/" not in text
+        and ("." in text or ":" in text or text == "localhost")
+        and not _short_image(text)
     ):
         return normalize_registry(text), ""
     try:
@@ -403,7 +427,8 @@ def login(
     "Your credentials are stored unencrypted" warning). The key written is Docker's:
     ``https://index.docker.io/v1/`` for Docker Hub, else ``host[:port]`` (a scheme or
     path in ``registry`` is dropped). With a store, the file gets ``"key": {}`` and any
-    plaintext secret for that registry is removed from it.
+    plaintext secret for that registry is removed from it; a ``store=`` the file does not
+    already route the registry to gets a ``credHelpers[key]`` entry, so lookups ask it.
     """
     from .writer import PlaintextStorageWarning, section, update_config
 
@@ -412,7 +437,11 @@ def login(
     _check_credentials(username, password)
     creds = Credentials.from_helper(server, username, password, source="")
     path = _config_path(config)
-    name = _store_name(_store_settings(path), host, store)  # a malformed file stops us here
+    settings = _store_settings(path)  # a malformed file stops us here
+    name = _store_name(settings, host, store)
+    # A forced store the file does not route this registry to: without a credHelpers
+    # entry nothing (docker, podman, skopeo, dockercreds) would ever ask it.
+    route = name is not None and _store_name(settings, host, None) != name
     if verify:
         verify_login(host, creds, insecure=insecure)
 
@@ -452,6 +481,10 @@ def login(
             if key != server and _host_key(key, host) and isinstance(auths[key], dict):
                 auths[key] = strip_secrets(auths[key])
         auths[server] = strip_secrets(auths.get(server))
+        if route:
+            helpers = section(data, "credHelpers")
+            assert helpers is not None  # noqa: S101 (created on demand)
+            helpers[server] = name
 
     update_config(path, put_marker)
     return creds.replace(source=_store_source(name))

@@ -216,6 +216,8 @@ def read_config(path: PathLike) -> Dict[str, Any]:
             raise _refuse(target, warning.split(": ", 1)[-1].replace(" is ignored", ""))
     start = len(text) - len(text.lstrip())
     data, _ = json.JSONDecoder().raw_decode(text, start)
+    if data is None:  # `null` reads as an empty config (as in Docker)
+        return {}
     if not isinstance(data, dict):  # pragma: no cover (parse_config_text refused it)
         raise _refuse(target, "the top level is not a JSON object")
     return data

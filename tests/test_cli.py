@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, List, Tuple
+from typing import Any, List, Optional, Tuple
 
 import pytest
 
@@ -55,15 +55,24 @@ GET_CASES = [
     ("docker.io", "https://index.docker.io/v1/", "hubuser", "hub-secret-1"),
     ("index.docker.io/library/ubuntu:22.04", "https://index.docker.io/v1/", "hubuser",
      "hub-secret-1"),
+    # no '/', but a tag that is no port or a digest: an image, not a registry
+    ("ubuntu:22.04", "https://index.docker.io/v1/", "hubuser", "hub-secret-1"),
+    ("ubuntu:latest", "https://index.docker.io/v1/", "hubuser", "hub-secret-1"),
+    ("ubuntu@sha256:" + "a" * 64, "https://index.docker.io/v1/", "hubuser", "hub-secret-1"),
+    ("quay.io:443", None, None, None),
     ("tok.example.com", "tok.example.com", "<token>", "refresh-secret-4"),
     ("rt.example.com", "rt.example.com", "", "regtoken-secret-5"),
 ]
 
 
 @pytest.mark.parametrize(("target", "server", "username", "secret"), GET_CASES)
-def test_get(capsys: Any, config: Path, target: str, server: str, username: str,
-             secret: str) -> None:
+def test_get(capsys: Any, config: Path, target: str, server: Optional[str],
+             username: Optional[str], secret: Optional[str]) -> None:
     code, out, err = run(capsys, "get", "--config", str(config), target)
+    if server is None:  # a registry with no credentials (not an image, not an error)
+        assert (code, out, err) == (1, "", f"dockercreds: no credentials for {target}"
+                                    f" (see: dockercreds explain {target})\n")
+        return
     assert (code, err) == (0, "")
     assert json.loads(out) == {"ServerURL": server, "Username": username, "Secret": secret}
     assert out.endswith("}\n")
@@ -132,6 +141,18 @@ def test_bad_target_is_one_line(capsys: Any, config: Path, target: str) -> None:
     assert code in (1, 2)
     assert "Traceback" not in err
     assert err.strip().count("\n") <= 1
+
+
+@pytest.mark.parametrize("command", ["get", "explain"])
+@pytest.mark.parametrize("target", ["https://user:S3CR3T-xyz@quay.io", "https://tok@quay.io/v2/"])
+def test_target_with_user_info_is_not_echoed(
+    capsys: Any, config: Path, command: str, target: str
+) -> None:
+    code, out, err = run(capsys, command, "--config", str(config), target)
+    assert code == 1
+    assert "user info" in err
+    assert "S3CR3T" not in out + err
+    assert "tok@" not in out + err
 
 
 def test_explain_masks_secrets(capsys: Any, config: Path) -> None:

@@ -27,6 +27,7 @@ from dockercreds.errors import (
     ConfigFormatError,
     ConfigSyntaxError,
     DockerCredsError,
+    InvalidArgument,
 )
 
 SRC = Source("docker", "file:/etc/x.json", "/etc/x.json")
@@ -145,6 +146,33 @@ def test_bad_auth_names_file_and_key_and_hides_secret(auth: str, message: str) -
     assert auth not in text
 
 
+USERINFO_KEY = "https://user:S3CR3T-xyz@quay.io"
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {"auths": {USERINFO_KEY: {"auth": "!!!notbase64"}}},
+        {"auths": {USERINFO_KEY: {"auth": b64("nocolon")}}},
+        {"auths": {USERINFO_KEY: [1]}},
+        {"auths": {USERINFO_KEY: {"password": 1}}},
+        {"credHelpers": {USERINFO_KEY: 1}},
+    ],
+)
+def test_format_errors_hide_user_info_of_the_key(obj: Any) -> None:
+    with pytest.raises(ConfigFormatError) as info:
+        parse(obj)
+    assert "S3CR3T" not in str(info.value)
+    assert "https://***@quay.io" in str(info.value)
+    assert info.value.key == USERINFO_KEY  # the attribute keeps the raw key
+
+
+def test_auth_entry_repr_hides_user_info_of_the_key() -> None:
+    entry = parse({"auths": {USERINFO_KEY: {"auth": b64("u:p")}}}).auths[USERINFO_KEY]
+    assert "S3CR3T" not in repr(entry)
+    assert "S3CR3T" not in str(entry)
+
+
 ENTRIES = [
     # entry, (username, password, identity_token, registry_token, email)
     ({"auth": b64("u:p")}, ("u", "p", None, None, None)),
@@ -256,8 +284,10 @@ def test_docker_config_path() -> None:
 def test_containers_auth_paths_order() -> None:
     env = {"REGISTRY_AUTH_FILE": "/a.json", "XDG_RUNTIME_DIR": "/run/user/7",
            "XDG_CONFIG_HOME": "/cfg", "HOME": "/h"}
+    # REGISTRY_AUTH_FILE replaces the primary (runtime) file, as in containers/image
+    assert containers_auth_paths(env) == [Path("/a.json"), Path("/cfg/containers/auth.json")]
+    del env["REGISTRY_AUTH_FILE"]
     assert containers_auth_paths(env) == [
-        Path("/a.json"),
         Path("/run/user/7/containers/auth.json"),
         Path("/cfg/containers/auth.json"),
     ]
@@ -283,7 +313,6 @@ def test_default_sources_order(tmp_path: Path) -> None:
         "env:DOCKER_AUTH_CONFIG",
         f"file:{tmp_path / 'd' / 'config.json'}",
         f"file:{tmp_path / 'a.json'}",
-        f"file:{tmp_path / 'run' / 'containers' / 'auth.json'}",
         f"file:{tmp_path / 'cfg' / 'containers' / 'auth.json'}",
     ]
     docker_only = [c.source.label for c in iter_default_sources("docker", env)]
@@ -291,7 +320,7 @@ def test_default_sources_order(tmp_path: Path) -> None:
     containers = list(iter_default_sources("containers", env))
     assert [c.source.label for c in containers] == labels[2:]
     assert containers[0].creds_store is None  # containers/image ignores credsStore
-    with pytest.raises(ValueError, match="sources must be"):
+    with pytest.raises(InvalidArgument, match="sources must be"):
         list(iter_default_sources("podman", env))
 
 
@@ -336,3 +365,10 @@ def test_entry_field_spellings_follow_document_order() -> None:
     assert parse(text).auths["k"].username == "c"
     text = f'{{"auths": {{"k": {{"Auth": "{a}", "auth": "{b}"}}}}}}'
     assert parse(text).auths["k"].username == "b"
+
+
+def test_null_file_is_an_empty_config(tmp_path: Path) -> None:
+    # json.Unmarshal of `null` into Docker's struct leaves it empty; so do we.
+    path = tmp_path / "config.json"
+    path.write_text("null\n")
+    assert load_file(path).is_empty

@@ -218,6 +218,39 @@ def test_store_choice(
         assert read(conf)[key] == value
 
 
+@pytest.mark.parametrize(
+    ("config", "registry", "helpers"),
+    [
+        # nothing routes the registry to the forced store: login adds a credHelpers entry
+        ({}, "quay.io", {"quay.io": "keyring"}),
+        ({"credsStore": "desktop"}, "quay.io", {"quay.io": "keyring"}),
+        ({"credHelpers": {"quay.io": "pass"}}, "quay.io", {"quay.io": "keyring"}),
+        ({"credHelpers": {"gcr.io": "gcloud"}}, "docker.io",
+         {"gcr.io": "gcloud", HUB_KEY: "keyring"}),
+        # already routed there: the file keeps its routing as it is
+        ({"credsStore": "keyring"}, "quay.io", None),
+        ({"credHelpers": {"https://quay.io": "keyring"}}, "quay.io",
+         {"https://quay.io": "keyring"}),
+    ],
+)
+def test_forced_store_login_can_be_read_back_and_logged_out(
+    conf: Path,
+    stores: Dict[str, FakeStore],
+    config: Dict[str, Any],
+    registry: str,
+    helpers: Optional[Dict[str, str]],
+) -> None:
+    write(conf, config)
+    login(registry, "alice", "pw", config=conf, store="keyring")
+    assert read(conf).get("credHelpers") == helpers
+    found = get_registry_credentials(registry, config=conf)
+    assert found is not None and (found.username, found.password) == ("alice", "pw")
+    assert found.source == "keyring"
+    assert logout(registry, config=conf) is True
+    assert stores["keyring"].data == {}
+    assert get_registry_credentials(registry, config=conf) is None
+
+
 def test_store_file_overrides_creds_store(conf: Path, stores: Dict[str, FakeStore]) -> None:
     write(conf, {"credsStore": "desktop"})
     quiet_login("quay.io", "alice", "pw", config=conf, store="file")
@@ -629,6 +662,27 @@ def test_cli_logout_messages(conf: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     )
     code, out, _ = run_cli(["logout", "--config", str(conf)], monkeypatch)
     assert (code, out) == (0, f"Not logged in to {HUB_KEY}\n")
+
+
+@pytest.mark.parametrize(
+    ("keys", "shown", "left"),
+    [
+        # the namespace key exists: only it goes, and the message names it
+        (["quay.io", "quay.io/org"], "quay.io/org", ["quay.io"]),
+        # no such namespace: the whole host is logged out (as Docker): say so
+        (["quay.io", "quay.io/other"], "quay.io", ["quay.io/other"]),
+    ],
+)
+def test_cli_logout_message_names_what_was_removed(
+    conf: Path, monkeypatch: pytest.MonkeyPatch, keys: List[str], shown: str, left: List[str]
+) -> None:
+    write(conf, {"auths": {k: {"auth": b64("a:b")} for k in keys}})
+    assert run_cli(["logout", "quay.io/org", "--config", str(conf)], monkeypatch) == (
+        0,
+        f"Removing login credentials for {shown}\n",
+        "",
+    )
+    assert list(read(conf)["auths"]) == left
 
 
 # --------------------------------------------------------------------------- peers

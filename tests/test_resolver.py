@@ -641,7 +641,8 @@ def test_all_sources_order(env: Env) -> None:
                                                 ("a.io", "b.io", "c.io", "d.io", "e.io")}})
     got = {h: secret_of(get_registry_credentials(h, sources="all"))
            for h in ("a.io", "b.io", "c.io", "d.io", "e.io", "f.io")}
-    assert got == {"a.io": "env", "b.io": "docker", "c.io": "raf", "d.io": "runtime",
+    # REGISTRY_AUTH_FILE replaces the runtime file (containers/image): d.io not "runtime"
+    assert got == {"a.io": "env", "b.io": "docker", "c.io": "raf", "d.io": "config-home",
                    "e.io": "config-home", "f.io": None}
 
 
@@ -728,6 +729,19 @@ def test_trace_never_holds_a_secret(env: Env) -> None:
     assert "SECRET" not in text
     assert b64("gu:file-SECRET") not in text
     assert "gcr.io" in text
+
+
+def test_trace_hides_user_info_of_ignored_keys(env: Env) -> None:
+    env.docker({
+        "auths": {"https://user:url-SECRET@quay.io": entry("u", "p")},
+        "credHelpers": {"https://user:helper-SECRET@gcr.io": "h"},
+    })
+    trace = Trace()
+    assert resolve("quay.io", "x", trace=trace) is None
+    text = "\n".join(trace.steps)
+    assert "SECRET" not in text
+    assert "ignored key 'https://***@quay.io'" in text
+    assert "ignored key 'https://***@gcr.io'" in text
 
 
 def test_list_registries(env: Env) -> None:

@@ -146,7 +146,6 @@ def test_missing_or_blank_file_is_empty(tmp_path: Path, content: Any) -> None:
         (b'{"auths": {', "line 1, column 12"),
         (b'{\n  "auths": {}\n  "x": 1\n}', "line 3, column 3"),
         (b"[]", "top level must be a JSON object"),
-        (b"null", "top level must be a JSON object"),
         (b'{"auths": []}', "auths must be an object"),
         (b'{"credHelpers": "pass"}', "credHelpers must be an object"),
         (b'{"credsStore": 1}', "credsStore must be a string"),
@@ -460,3 +459,10 @@ def test_sigkill_at_random_moments_never_corrupts(tmp_path: Path) -> None:
     update_config(path, add_entry("after.example"))
     assert temps(tmp_path) == []
     assert seen | {"after.example"} == set(json.loads(path.read_text())["auths"])
+
+
+def test_null_file_is_rewritten_as_a_config(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text("null")
+    update_config(path, lambda data: data.setdefault("auths", {}).update({"q.io": {}}))
+    assert json.loads(path.read_text()) == {"auths": {"q.io": {}}}
