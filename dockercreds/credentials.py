@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any, Optional, Tuple
 
 __all__ = ["TOKEN_USERNAME", "Credentials"]
@@ -76,13 +75,6 @@ class Credentials:
     def is_empty(self) -> bool:
         """True when there is nothing to authenticate with."""
         return not (self.username or self.password or self.identity_token or self.registry_token)
-
-    def basic_auth(self) -> Optional[str]:
-        """``base64(username:password)`` for a Basic ``Authorization`` header, if any."""
-        if self.username is None and self.password is None:
-            return None
-        raw = f"{self.username or ''}:{self.password or ''}".encode()
-        return base64.b64encode(raw).decode("ascii")
 
     def replace(self, **changes: Any) -> Credentials:
         """A copy with some fields changed."""
