@@ -1,4 +1,4 @@
-# ruff: noqa: PTH103, PTH105, PTH108, PTH111, PTH118, PTH120, PTH123 -- os.path, not pathlib:
+# ruff: noqa: PTH111, PTH118, PTH123 -- os.path, not pathlib:
 # this module is on the hot path of docker-credential-keyring (pathlib costs ~3 ms).
 """The light half of the keyring store: item naming, and the index of servers.
 
@@ -16,7 +16,8 @@ The content is exactly the helper protocol's ``list`` output (Go JSON, keys sort
 a newline, so ``docker-credential-keyring list`` copies it without parsing JSON. Changes
 happen under an exclusive lock on the sidecar file ``<index>.lock`` (``fcntl.flock``;
 ``msvcrt.locking`` on Windows); the file is replaced atomically (temp file in the same
-directory, fsync, rename, directory fsync). New directories are 0700, files 0600.
+directory, fsync, rename, directory fsync). New directories are 0700, files 0600. Both
+come from :mod:`dockercreds.fileio`, imported only when writing.
 
 This module imports only ``os`` and ``sys`` at load time: it is on the helper's hot path.
 """
@@ -132,33 +133,17 @@ class KeyringIndex:
 
     def write(self, servers: Mapping[str, str]) -> None:
         """Replace the file atomically; call only while holding :meth:`locked`."""
-        import tempfile
-
+        from .fileio import atomic_write
         from .protocol import encode_list
 
-        directory = os.path.dirname(self.path) or "."
         body = (encode_list(servers) + "\n").encode("utf-8")
-        tmp = None
         try:
-            fd, tmp = tempfile.mkstemp(prefix=".keyring-index.", suffix=".tmp", dir=directory)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(body)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-            tmp = None
-            _fsync_dir(directory)
+            atomic_write(self.path, body, mode=0o600, temp_prefix=".keyring-index.")
         except OSError as exc:
             raise _error(
                 f"cannot write the keyring index {self.path}: {exc.strerror}; "
                 "check the directory's permissions and free space"
             ) from None
-        finally:
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
 
     def update(self, server: str, username: Optional[str]) -> None:
         """Set (or with ``None`` remove) one entry; call only while holding :meth:`locked`."""
@@ -175,62 +160,26 @@ class KeyringIndex:
 
 
 class _Lock:
-    """An exclusive lock on a sidecar file; released when the descriptor closes."""
+    """:func:`dockercreds.fileio.exclusive_lock` (no timeout) with this module's errors."""
 
     def __init__(self, path: str) -> None:
+        from .fileio import exclusive_lock
+
         self.path = path
-        self._fd = -1
+        self._lock = exclusive_lock(path, timeout=None)
 
     def __enter__(self) -> _Lock:
-        directory = os.path.dirname(self.path) or "."
+        from .fileio import LockFailed
+
         try:
-            os.makedirs(directory, mode=0o700, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._lock.__enter__()
+        except LockFailed:
+            raise
         except OSError as exc:
             raise _error(
                 f"cannot create the keyring index lock {self.path}: {exc.strerror}"
             ) from None
-        try:
-            _lock_fd(fd)
-        except BaseException:
-            os.close(fd)
-            raise
-        self._fd = fd
         return self
 
     def __exit__(self, *exc: object) -> None:
-        fd, self._fd = self._fd, -1
-        if fd >= 0:
-            os.close(fd)
-
-
-def _lock_fd(fd: int) -> None:
-    if sys.platform == "win32":  # pragma: no cover - not exercised on Linux
-        import msvcrt
-        import time
-
-        while True:
-            try:
-                msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-                return
-            except OSError:
-                time.sleep(0.05)
-    else:
-        import fcntl
-
-        fcntl.flock(fd, fcntl.LOCK_EX)
-
-
-def _fsync_dir(directory: str) -> None:
-    if sys.platform == "win32":  # pragma: no cover
-        return
-    try:
-        dfd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
+        self._lock.__exit__(*exc)

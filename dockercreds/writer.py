@@ -24,15 +24,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
-import time
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, Optional, Tuple, Union
 
 from .config import Source, parse_config_text, read_config_text
 from .errors import ConfigError, ConfigFormatError, ConfigSyntaxError, ConfigWriteError
+from .fileio import LockFailed, LockTimeout, TempFileError, atomic_write, exclusive_lock, make_dirs
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
@@ -117,64 +116,39 @@ def _lock_timeout(timeout: Optional[float]) -> float:
     return seconds
 
 
-def _mkdirs(directory: Path) -> None:
-    """Create ``directory`` and missing parents with mode 0700 (as Docker does)."""
-    missing: List[Path] = []
-    d = directory
-    while not d.exists():
-        missing.append(d)
-        if d.parent == d:
-            break
-        d = d.parent
-    for d in reversed(missing):
-        try:
-            d.mkdir(mode=0o700)
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise ConfigWriteError(
-                f"cannot create directory {d}: {exc.strerror or exc}", path=str(directory)
-            ) from None
-
-
 @contextlib.contextmanager
 def config_lock(target: Path, *, timeout: Optional[float] = None) -> Iterator[None]:
     """Hold the exclusive lock of ``target`` (already resolved) for the ``with`` block."""
     limit = _lock_timeout(timeout)
-    _mkdirs(target.parent)
-    lock_path = target.with_name(target.name + ".lock")
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        make_dirs(target.parent)  # 0700, as Docker does
     except OSError as exc:
         raise ConfigWriteError(
-            f"cannot open the lock file {lock_path}: {exc.strerror or exc}"
-            " (is the directory writable?)",
-            path=str(target),
+            f"cannot create directory {exc.filename}: {exc.strerror or exc}",
+            path=str(target.parent),
         ) from None
-    try:
-        deadline = time.monotonic() + limit
-        delay = 0.001
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    raise ConfigWriteError(
-                        f"cannot lock {lock_path}: {exc.strerror or exc}", path=str(target)
-                    ) from None
-            if time.monotonic() >= deadline:
-                raise ConfigWriteError(
-                    f"timed out after {limit:g}s waiting for the lock {lock_path}"
-                    " (another dockercreds process is writing the config; retry, or raise"
-                    f" {LOCK_TIMEOUT_ENV})",
-                    path=str(target),
-                )
-            time.sleep(delay)
-            delay = min(delay * 2, 0.05)
+    lock_path = target.with_name(target.name + ".lock")
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(exclusive_lock(lock_path, timeout=limit))
+        except LockTimeout:
+            raise ConfigWriteError(
+                f"timed out after {limit:g}s waiting for the lock {lock_path}"
+                " (another dockercreds process is writing the config; retry, or raise"
+                f" {LOCK_TIMEOUT_ENV})",
+                path=str(target),
+            ) from None
+        except LockFailed as exc:
+            raise ConfigWriteError(
+                f"cannot lock {lock_path}: {exc.strerror or exc}", path=str(target)
+            ) from None
+        except OSError as exc:
+            raise ConfigWriteError(
+                f"cannot open the lock file {lock_path}: {exc.strerror or exc}"
+                " (is the directory writable?)",
+                path=str(target),
+            ) from None
         yield
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock
 
 
 def _refuse(target: Path, why: str) -> ConfigWriteError:
@@ -280,53 +254,21 @@ def _existing_owner_mode(target: Path) -> Tuple[int, Optional[Tuple[int, int]]]:
     return st.st_mode & 0o7777, (st.st_uid, st.st_gid)
 
 
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):  # some filesystems cannot fsync a directory
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_atomic(target: Path, text: str) -> None:
     mode, owner = _existing_owner_mode(target)
     tmp = temp_name(target)
-    data = text.encode("utf-8")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    except OSError as exc:
+        atomic_write(target, text.encode("utf-8"), mode=mode, owner=owner, temp_name=tmp)
+    except TempFileError as exc:
         raise ConfigWriteError(
             f"cannot create {tmp}: {exc.strerror or exc} (is {target.parent} writable?)",
             path=str(target),
         ) from None
-    try:
-        try:
-            if owner is not None and hasattr(os, "fchown") and os.geteuid() == 0:
-                with contextlib.suppress(OSError):
-                    os.fchown(fd, *owner)
-            os.fchmod(fd, mode)
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        tmp.replace(target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        if isinstance(exc, OSError):
-            raise ConfigWriteError(
-                f"cannot write {target}: {exc.strerror or exc}; the file was left unchanged",
-                path=str(target),
-            ) from None
-        raise
-    _fsync_dir(target.parent)
+    except OSError as exc:
+        raise ConfigWriteError(
+            f"cannot write {target}: {exc.strerror or exc}; the file was left unchanged",
+            path=str(target),
+        ) from None
 
 
 def update_config(

@@ -302,10 +302,10 @@ def test_failed_rename_leaves_old_file_and_no_temp(
     path.write_text('{"auths": {"keep.example": {}}}')
     before = path.read_bytes()
 
-    def boom(self: Path, target: Any) -> None:
+    def boom(src: Any, dst: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(Path, "replace", boom)
+    monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(ConfigWriteError, match="No space left on device"):
         update_config(path, add_entry("quay.io"))
     assert path.read_bytes() == before
