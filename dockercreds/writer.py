@@ -187,7 +187,8 @@ def read_config(path: PathLike) -> Dict[str, Any]:
     else:
         for warning in parsed.warnings:
             # text after the JSON value would be lost by a rewrite
-            raise _refuse(target, warning.split(": ", 1)[-1].replace(" is ignored", ""))
+            why = warning.split(": ", 1)[-1].replace(" is ignored (as Docker does)", "")
+            raise _refuse(target, f"{why}, which a rewrite would lose")
     start = len(text) - len(text.lstrip())
     data, _ = json.JSONDecoder().raw_decode(text, start)
     if data is None:  # `null` reads as an empty config (as in Docker)

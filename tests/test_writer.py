@@ -149,7 +149,10 @@ def test_missing_or_blank_file_is_empty(tmp_path: Path, content: Any) -> None:
         (b'{"auths": []}', "auths must be an object"),
         (b'{"credHelpers": "pass"}', "credHelpers must be an object"),
         (b'{"credsStore": 1}', "credsStore must be a string"),
-        (b'{"auths": {}} {"auths": {}}', "text after the JSON value at line 1, column 15"),
+        (
+            b'{"auths": {}} {"auths": {}}',
+            "text after the JSON value at line 1, column 15, which a rewrite would lose;",
+        ),
         (b'{"auths": {"a": "\xff"}}', "not UTF-8 text at line 1, column 18"),
         (b'\xef\xbb\xbf{"auths": {}}', "byte-order mark"),
     ],
