@@ -23,8 +23,8 @@ _EXPORTS = {
     "get_credentials": "resolver",
     "get_registry_credentials": "resolver",
     "load_config": "resolver",
-    "login": "resolver",
-    "logout": "resolver",
+    "login": "accounts",
+    "logout": "accounts",
 }
 _SUBMODULES = ("errors", "reference")
 
@@ -46,16 +46,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from typing import Any, List
 
     from . import errors, reference
+    from .accounts import login, logout
     from .auth import RegistryAuth
     from .config import DockerConfig
     from .credentials import Credentials
-    from .resolver import (
-        get_credentials,
-        get_registry_credentials,
-        load_config,
-        login,
-        logout,
-    )
+    from .resolver import get_credentials, get_registry_credentials, load_config
 
 
 def __getattr__(name: str) -> Any:

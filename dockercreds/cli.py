@@ -189,7 +189,7 @@ def _login_secret(args: argparse.Namespace) -> tuple[str, str]:
 def _cmd_login(args: argparse.Namespace) -> int:
     import warnings
 
-    from .resolver import login
+    from .accounts import login
     from .writer import PlaintextStorageWarning
 
     username, password = _login_secret(args)
@@ -229,16 +229,16 @@ def _add_logout(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 def _cmd_logout(args: argparse.Namespace) -> int:
     import warnings
 
+    from .accounts import config_path, logout, namespace_of
     from .registry import helper_server, parse_key
-    from .resolver import _config_path, _namespace_of, logout
     from .writer import read_config, section
 
     key = parse_key(args.registry)
     shown = helper_server(key.host)
     if key.path and not key.scheme:
         # logout removes the namespace key when there is one, else the whole host
-        auths = section(read_config(_config_path(args.config)), "auths", create=False)
-        if any(_namespace_of(k) == (key.host, key.path) for k in auths or {}):
+        auths = section(read_config(config_path(args.config)), "auths", create=False)
+        if any(namespace_of(k) == (key.host, key.path) for k in auths or {}):
             shown = f"{key.host}/{key.path}"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

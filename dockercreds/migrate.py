@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
+from .accounts import strip_secrets
 from .config import AuthEntry, Source, docker_config_path, parse_config_text
 from .credentials import TOKEN_USERNAME
 from .errors import ConfigWriteError, DockerCredsError, InvalidRegistry
@@ -225,9 +226,9 @@ def migrate(
     and leave that entry's plaintext in place.
     """
     if store_factory is None:
-        from .resolver import store_for
+        from . import resolver
 
-        store_factory = store_for
+        store_factory = resolver.store_for
     path = Path(config) if config is not None else docker_config_path()
     label = str(path)
     data = read_config(path)
@@ -342,8 +343,6 @@ def migrate(
 
 
 def _without_secrets(value: Any) -> Dict[str, Any]:
-    from .resolver import strip_secrets
-
     return strip_secrets(value)
 
 

@@ -361,7 +361,7 @@ _LOGIN_WORKER = textwrap.dedent(
     """
     import sys, warnings
     warnings.simplefilter("ignore")
-    from dockercreds.resolver import login
+    from dockercreds.accounts import login
     path, prefix, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     for i in range(count):
         login(f"{prefix}-{i}.example:5000", "user", f"pw-{prefix}-{i}", config=path,
@@ -372,7 +372,7 @@ _LOGIN_WORKER = textwrap.dedent(
 _LOGOUT_WORKER = textwrap.dedent(
     """
     import sys
-    from dockercreds.resolver import logout
+    from dockercreds.accounts import logout
     path, count = sys.argv[1], int(sys.argv[2])
     for i in range(count):
         assert logout(f"old-{i}.example", config=path), i

@@ -1,4 +1,4 @@
-"""login / logout (the writes section of dockercreds.resolver) and their CLI commands."""
+"""dockercreds.accounts: login, logout, the store a write goes to, verification; their CLI."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from typing import Any, Dict, List, Optional
 import pytest
 import responses
 
-from dockercreds import cli, resolver
+from dockercreds import accounts, cli, resolver
+from dockercreds.accounts import login, logout
 from dockercreds.errors import (
     AuthError,
     ConfigWriteError,
@@ -26,7 +27,7 @@ from dockercreds.errors import (
     LoginRefused,
 )
 from dockercreds.registry import HUB_KEY
-from dockercreds.resolver import get_registry_credentials, login, logout
+from dockercreds.resolver import get_registry_credentials
 from dockercreds.writer import PlaintextStorageWarning
 from tests.fakestore import FakeStore, helper_calls, helper_db, install_fake_helper
 from tests.peers import require
@@ -38,7 +39,7 @@ def b64(text: str) -> str:
 
 @pytest.fixture
 def stores(monkeypatch: pytest.MonkeyPatch) -> Dict[str, FakeStore]:
-    """resolver.store_for answers with FakeStores (one per name, created on demand)."""
+    """resolver.store_for (which accounts uses too) answers with FakeStores, made on demand."""
     made: Dict[str, FakeStore] = {}
 
     def store_for(name: str) -> FakeStore:
@@ -182,6 +183,65 @@ def test_default_config_is_docker_config(docker_config: Path) -> None:
     quiet_login("quay.io", "alice", "pw")
     assert "quay.io" in read(docker_config / "config.json")["auths"]
     assert logout("quay.io") is True
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def _imported_modules(module: Any) -> List[str]:
+    """Every dockercreds module ``module`` imports, at top level, in functions or typing."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(module))
+    found: List[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                found.append(node.module)
+            else:
+                found.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("dockercreds."):
+            found.append(str(node.module).split(".", 1)[1])
+    return found
+
+
+def test_resolver_has_no_write_path() -> None:
+    imported = _imported_modules(resolver)
+    for writer in ("accounts", "writer", "migrate", "auth", "auth_requests", "auth_httpx"):
+        assert writer not in imported
+    for name in ("login", "logout", "verify_login", "strip_secrets"):
+        assert not hasattr(resolver, name)
+    assert "resolver" in _imported_modules(accounts)
+
+
+def test_package_login_and_logout_are_these() -> None:
+    import dockercreds
+
+    assert (dockercreds.login, dockercreds.logout) == (login, logout)
+
+
+@pytest.mark.parametrize(
+    ("host", "keys"),
+    [
+        ("quay.io", ["quay.io"]),
+        ("localhost:5000", ["localhost:5000"]),
+        # docker and dockercreds read the v1 URL; podman and skopeo read docker.io
+        ("docker.io", [HUB_KEY, "docker.io"]),
+    ],
+)
+def test_route_keys(host: str, keys: List[str]) -> None:
+    assert accounts.route_keys(host) == keys
+
+
+def test_hub_login_keeps_the_podman_copy_current(
+    conf: Path, stores: Dict[str, FakeStore]
+) -> None:
+    write(conf, {"credHelpers": {HUB_KEY: "keyring", "docker.io": "keyring"}})
+    login("docker.io", "alice", "new", config=conf)
+    assert stores["keyring"].data == {HUB_KEY: ("alice", "new"), "docker.io": ("alice", "new")}
+    assert logout("docker.io", config=conf) is True
+    assert stores["keyring"].data == {}
 
 
 # --------------------------------------------------------------------------- stores
@@ -412,7 +472,7 @@ def test_logout_store_only_counts_as_removed(conf: Path, stores: Dict[str, FakeS
     stores["keyring"] = FakeStore("keyring")
     stores["keyring"].data[HUB_KEY] = ("a", "1")
     assert logout("docker.io", config=conf) is True
-    assert stores["keyring"].calls == [("get", HUB_KEY), ("erase", HUB_KEY)]
+    assert stores["keyring"].calls == [("get", HUB_KEY), ("erase", HUB_KEY), ("get", "docker.io")]
     assert logout("docker.io", config=conf) is False
 
 
