@@ -32,6 +32,7 @@ __all__ = [
     "logout",
     "namespace_of",
     "route_keys",
+    "settings_of",
     "store_settings",
     "strip_secrets",
     "verify_login",
@@ -58,16 +59,23 @@ def store_settings(path: Path) -> DockerConfig:
 
     A file that does not parse raises :class:`ConfigWriteError`, as a write would.
     """
-    from .config import Source, parse_config_text
-    from .writer import field_key, read_config
+    from .writer import read_config
 
-    raw = read_config(path)
+    return settings_of(read_config(path), path)
+
+
+def settings_of(raw: Dict[str, Any], path: Union[str, os.PathLike[str]]) -> DockerConfig:
+    """``credHelpers`` and ``credsStore`` of an already read config object ``raw``."""
+    from .config import Source, parse_config_text
+    from .writer import field_key
+
     subset: Dict[str, Any] = {}
     for name in ("credHelpers", "credsStore"):
         key = field_key(raw, name)
         if key is not None:
             subset[name] = raw[key]
-    return parse_config_text(json.dumps(subset), Source("docker", f"file:{path}", str(path)))
+    label = os.fspath(path)
+    return parse_config_text(json.dumps(subset), Source("docker", f"file:{label}", label))
 
 
 def write_store(settings: DockerConfig, host: str, store: Optional[str]) -> Optional[str]:

@@ -257,7 +257,8 @@ def _add_migrate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         "migrate",
         help="move plaintext secrets into the keyring or a helper",
         description="Store every plaintext secret of the config file in the keyring (or a"
-        " helper), read each back, then remove it from the file and set credsStore.",
+        " helper) and read each back; then remove them from the file and route their"
+        " registries there with credHelpers. Any failure leaves the file unchanged.",
     )
     p.add_argument(
         "--to", metavar="STORE", default="keyring",
@@ -269,6 +270,7 @@ def _add_migrate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
     from .migrate import migrate
+    from .registry import without_userinfo
 
     if args.to == "file":
         _err("migrate: --to must be keyring or a credential helper name, not file")
@@ -281,20 +283,25 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
         out.write(item.describe() + "\n")
     if not report.items:
         out.write(f"no credentials in {report.path}\n")
+    verb = "would be set" if report.dry_run else "set"
+    if report.routes:
+        keys = ", ".join(report.routes)
+        out.write(f"credHelpers {verb} to {report.store!r} for {keys} in {report.path}\n")
     if report.creds_store_set:
-        verb = "would be set" if report.dry_run else "set"
         out.write(f"credsStore {verb} to {report.store!r} in {report.path}\n")
-        out.write(
-            "note: podman and skopeo ignore credsStore; they will not see the moved"
-            " credentials\n"
-        )
+    elif report.creds_store_note:
+        out.write(f"credsStore not set: {report.creds_store_note}\n")
+    for note in report.notes:
+        out.write(f"note: {note}\n")
+    if report.failed:
+        out.write(f"nothing changed in {report.path}\n")
     moved = len(report.moved)
     out.write(
         f"{moved} {'would move' if report.dry_run else 'moved'}, {len(report.kept)} kept,"
         f" {len(report.failed)} failed\n"
     )
     for item in report.failed:
-        _err(f"{item.key}: {item.reason}")
+        _err(f"{without_userinfo(item.key)}: {' '.join(item.reason.split())}")
     return 1 if report.failed else 0
 
 

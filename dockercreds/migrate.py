@@ -1,23 +1,34 @@
 """Move plaintext secrets out of a Docker config file into the keyring or a helper.
 
-Order, so that an interruption at any point loses nothing::
+The rule: afterwards every registry resolves to the same credentials as before, in
+dockercreds, the docker CLI, skopeo and podman. So::
 
     1. read the file; decide per auths entry (move, or keep and say why)
-    2. for each entry to move: store it, read it back, compare
-    3. one locked rewrite: each verified entry whose plaintext is still what was stored
-       loses its secret fields (``{}`` plus unknown fields), and ``credsStore`` is set
+    2. for each registry to move: store its secret, read it back, compare
+    3. any failure: undo what step 2 stored, leave the file byte for byte as it was
+    4. else one locked rewrite, only if the file is still what step 1 read: each moved
+       entry loses its secret fields (``{}`` plus unknown fields) and its registry gets
+       ``credHelpers[host] = store`` (docker, skopeo and podman all honour it; Docker Hub
+       gets both ``https://index.docker.io/v1/`` and podman's ``docker.io``); ``credsStore``
+       is set only when nothing was kept and the store holds nothing else, since
+       ``credsStore`` hides every plaintext entry from the docker CLI and would hand it
+       whatever else the store holds.
 
-A crash before step 3 leaves the plaintext and a copy in the store (both valid); the
-next run stores the same values again and finishes. Running it again is a no-op.
+Nothing to move means no write at all: a config without a plaintext secret is never
+created or changed. A crash before step 4 leaves the plaintext and a copy in the store
+(the copy is not routed to, so nothing changes); the next run finishes. Running it again
+is a no-op.
 
-Kept in place (reported):
+Kept in place (reported), each because moving it would change what some tool uses:
 
-* namespace keys (``quay.io/org``): stores are asked per registry, so a namespace's
-  secret cannot move there without changing its meaning;
+* namespace keys (``quay.io/org``): stores are asked per registry; and the registry's own
+  entry too, as ``credHelpers[host]`` is asked before any namespace key;
 * registries sent to another helper by ``credHelpers``;
+* entries without an ``auth`` field: podman and skopeo ignore ``username``/``password``
+  and an ``identitytoken`` without ``auth``, so routing them would start using them;
 * aliases of a registry that already has an entry winning over them, when their secret
   differs (the store holds one secret per registry);
-* entries the store already holds with different credentials;
+* entries the store already answers for with different credentials;
 * entries with a registry token, or with both a password and an identity token (a
   helper can hold only one of them), and entries that cannot be decoded.
 """
@@ -27,15 +38,14 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
-from .accounts import strip_secrets
-from .config import AuthEntry, Source, docker_config_path, parse_config_text
+from .accounts import HUB_ALIAS, config_path, route_keys, settings_of, strip_secrets
+from .config import AuthEntry, DockerConfig, Source, parse_config_text
 from .credentials import TOKEN_USERNAME
 from .errors import ConfigWriteError, DockerCredsError, InvalidRegistry
 from .matcher import rank_key
-from .registry import helper_server, parse_key, without_userinfo
+from .registry import helper_server, normalize_registry, parse_key, without_userinfo
 from .writer import field_key, read_config, section, update_config
 
 __all__ = ["MigrationItem", "MigrationReport", "migrate"]
@@ -48,6 +58,8 @@ WOULD_MOVE = "would move"
 KEPT = "kept"
 FAILED = "failed"
 EMPTY = "no secret"
+
+_NOT_MOVED = "not moved: another entry failed, so the file was left unchanged"
 
 
 @dataclass(frozen=True)
@@ -69,13 +81,23 @@ class MigrationItem:
 
 @dataclass
 class MigrationReport:
-    """The outcome of :func:`migrate`."""
+    """The outcome of :func:`migrate`.
+
+    ``routes``: the ``credHelpers`` keys this run set (or would set) to the store.
+    ``creds_store_set``: ``credsStore`` was (or would be) written by this run;
+    ``creds_store_note`` says why not when it stays unset. ``changed``: the file was
+    rewritten. ``notes``: anything else to tell (never a secret).
+    """
 
     path: str
     store: str
     dry_run: bool
     items: List[MigrationItem] = field(default_factory=list)
-    creds_store_set: bool = False  # credsStore was (or would be) written by this run
+    creds_store_set: bool = False
+    routes: List[str] = field(default_factory=list)
+    creds_store_note: str = ""
+    changed: bool = False
+    notes: List[str] = field(default_factory=list)
 
     @property
     def failed(self) -> List[MigrationItem]:
@@ -114,19 +136,90 @@ def _pair(entry: AuthEntry) -> Optional[Tuple[str, str]]:
     return None
 
 
-def _same(entry: AuthEntry, other: AuthEntry) -> bool:
-    return (entry.username, entry.password, entry.identity_token, entry.registry_token) == (
-        other.username,
-        other.password,
-        other.identity_token,
-        other.registry_token,
-    )
+def _has_auth(value: Any) -> bool:
+    """True when an entry has the ``auth`` field podman and skopeo read."""
+    if not isinstance(value, dict):
+        return False
+    key = field_key(value, "auth")
+    return key is not None and isinstance(value[key], str) and bool(value[key])
+
+
+def _namespace_hosts(auths: Dict[str, Any]) -> Dict[str, str]:
+    """host -> one of its namespace keys (``quay.io/org``), for every such host."""
+    out: Dict[str, str] = {}
+    for key in sorted(auths):
+        try:
+            parsed = parse_key(key)
+        except InvalidRegistry:
+            continue
+        if parsed.path and not parsed.scheme:
+            out.setdefault(parsed.host, key)
+    return out
+
+
+def _other_route(
+    host: str, to: str, settings: DockerConfig, raw_helpers: Dict[str, Any]
+) -> Optional[Tuple[str, str]]:
+    """(credHelpers key, helper) when some tool is sent for ``host`` to a store not ``to``."""
+    helper = settings.index.helper_for(host)
+    if helper is not None and helper[0] != to:
+        return str(helper[1]), str(helper[0])
+    for key in route_keys(host):  # what docker, podman and skopeo read, exactly
+        name = raw_helpers.get(key)
+        if isinstance(name, str) and name and name != to:
+            return key, name
+    return None
+
+
+def _routed(host: str, to: str, settings: DockerConfig, current: Optional[str]) -> bool:
+    """True when lookups of ``host`` already ask store ``to`` first."""
+    helper = settings.index.helper_for(host)
+    return helper[0] == to if helper is not None else current == to
+
+
+def _keep_reason(
+    key: str,
+    value: Any,
+    entry: AuthEntry,
+    namespaces: Dict[str, str],
+    other: Optional[Tuple[str, str]],
+) -> str:
+    """Why entry ``key`` must stay in the file ("" when it can move)."""
+    try:
+        parsed = parse_key(key)
+    except InvalidRegistry:
+        return "not a registry key"
+    if parsed.path and not parsed.scheme:
+        return "namespace key: stores are asked per registry, so its secret stays in the file"
+    if other is not None:
+        return f"credHelpers[{other[0]!r}] sends it to {other[1]!r}; log in again to store it there"
+    if parsed.host in namespaces:
+        return (
+            f"{namespaces[parsed.host]!r} is a namespace key of the same registry and"
+            f" credHelpers[{helper_server(parsed.host)!r}] would be asked before it"
+            " (dockercreds, podman, skopeo)"
+        )
+    if entry.registry_token:
+        return "a registry token cannot go to a store"
+    if entry.identity_token and entry.password:
+        return "has both a password and an identity token; a store holds one"
+    if _pair(entry) is None:
+        return "incomplete credentials"
+    if not _has_auth(value):
+        return (
+            "no 'auth' field: podman and skopeo do not read this entry, and would start"
+            " using it once moved; log in again to store it"
+        )
+    return ""
 
 
 def _plan(
-    data: Dict[str, Any], path: str, helpers: Dict[str, str]
+    data: Dict[str, Any], path: str, to: str
 ) -> Tuple[List[_Candidate], List[MigrationItem]]:
     auths = section(data, "auths", create=False) or {}
+    settings = settings_of(data, path)
+    raw_helpers = section(data, "credHelpers", create=False) or {}
+    namespaces = _namespace_hosts(auths)
     kept: List[MigrationItem] = []
     # host -> candidates, best key first (the matcher's ranking)
     by_host: Dict[str, List[Tuple[Tuple[int, str], _Candidate]]] = {}
@@ -139,54 +232,17 @@ def _plan(
         if entry.is_empty:
             kept.append(MigrationItem(key, EMPTY))
             continue
-        user = entry.username
         try:
             parsed = parse_key(key)
         except InvalidRegistry:
-            kept.append(MigrationItem(key, KEPT, username=user, reason="not a registry key"))
+            kept.append(MigrationItem(key, KEPT, username=entry.username,
+                                      reason="not a registry key"))
             continue
-        if parsed.path:
-            kept.append(
-                MigrationItem(
-                    key,
-                    KEPT,
-                    username=user,
-                    reason="namespace key: stores are asked per registry, so its secret"
-                    " stays in the file",
-                )
-            )
-            continue
-        if parsed.host in helpers:
-            kept.append(
-                MigrationItem(
-                    key,
-                    KEPT,
-                    username=user,
-                    reason=f"credHelpers sends {parsed.host} to {helpers[parsed.host]!r};"
-                    " log in again to store it there",
-                )
-            )
-            continue
-        if entry.registry_token:
-            kept.append(
-                MigrationItem(
-                    key, KEPT, username=user, reason="a registry token cannot go to a store"
-                )
-            )
-            continue
-        if entry.identity_token and entry.password:
-            kept.append(
-                MigrationItem(
-                    key,
-                    KEPT,
-                    username=user,
-                    reason="has both a password and an identity token; a store holds one",
-                )
-            )
-            continue
+        other = _other_route(parsed.host, to, settings, raw_helpers)
+        why = _keep_reason(key, value, entry, namespaces, other)
         pair = _pair(entry)
-        if pair is None:
-            kept.append(MigrationItem(key, KEPT, username=user, reason="incomplete credentials"))
+        if why or pair is None:
+            kept.append(MigrationItem(key, KEPT, username=entry.username, reason=why))
             continue
         cand = _Candidate(key, parsed.host, helper_server(parsed.host), entry, pair)
         by_host.setdefault(parsed.host, []).append((rank_key(key, parsed), cand))
@@ -195,20 +251,80 @@ def _plan(
         choices.sort(key=lambda c: c[0])
         best = choices[0][1]
         moving.append(best)
-        for _, other in choices[1:]:
-            if other.pair == best.pair:
-                moving.append(other)  # same secret: clearing it loses nothing
+        for _, other_cand in choices[1:]:
+            if other_cand.pair == best.pair:
+                moving.append(other_cand)  # same secret: clearing it loses nothing
             else:
                 kept.append(
                     MigrationItem(
-                        other.key,
+                        other_cand.key,
                         KEPT,
-                        username=other.entry.username,
+                        username=other_cand.entry.username,
                         reason=f"{best.key!r} names the same registry with other credentials"
                         " and wins; remove one of them",
                     )
                 )
     return moving, kept
+
+
+class _Undo:
+    """What this run stored, so that a failure can put the store back as it was."""
+
+    def __init__(self, target: Any) -> None:
+        self.target = target
+        self.before: List[Tuple[str, Optional[Tuple[str, str]]]] = []
+
+    def store(
+        self, server: str, pair: Tuple[str, str], previous: Optional[Tuple[str, str]]
+    ) -> None:
+        self.before.append((server, previous))
+        self.target.store(server, *pair)
+
+    def run(self, store_name: str) -> List[str]:
+        """Undo every store, newest first; returns what could not be undone (no secrets)."""
+        problems: List[str] = []
+        for server, previous in reversed(self.before):
+            try:
+                if previous is None:
+                    self.target.erase(server)
+                else:
+                    self.target.store(server, *previous)
+            except DockerCredsError as exc:
+                problems.append(
+                    f"could not take the copy for {server} back out of {store_name!r}"
+                    f" ({exc}); it is not used while the file does not route {server} there"
+                )
+        self.before.clear()
+        return problems
+
+
+def _store_and_check(
+    target: Any,
+    undo: _Undo,
+    servers: List[str],
+    pair: Tuple[str, str],
+    in_use: Callable[[str], bool],
+    to: str,
+) -> Tuple[str, str]:
+    """Store ``pair`` under each of ``servers`` and read it back: ("", "") when done.
+
+    Else (status, reason): KEPT when the store already answers for a server in use
+    with other credentials, FAILED when a store or read back fails.
+    """
+    for server in servers:
+        existing = target.get(server)
+        existing_pair = existing.helper_pair() if existing is not None else None
+        if existing is not None and existing.is_empty:
+            existing_pair = None
+        if existing_pair is not None and existing_pair != pair and in_use(server):
+            # lookups already ask the store for this server: its answer is the one in use
+            return KEPT, f"{to!r} already holds other credentials for {server}"
+        if existing_pair != pair:
+            undo.store(server, pair, existing_pair)
+        back = target.get(server)
+        if back is None or back.helper_pair() != pair:
+            return FAILED, f"{server}: what {to!r} gave back did not match what was stored"
+    return "", ""
 
 
 def migrate(
@@ -222,17 +338,17 @@ def migrate(
 
     ``to`` is ``keyring`` or a helper name. A ``credsStore`` naming another store is
     refused (:class:`~dockercreds.errors.ConfigWriteError`): the secrets already there
-    would stop being used. Store errors on one entry are reported (status ``failed``)
-    and leave that entry's plaintext in place.
+    would stop being used. When any entry fails (status ``failed``, with the reason),
+    nothing is changed: the file stays byte for byte as it was and what was stored is
+    taken back out of the store.
     """
     if store_factory is None:
         from . import resolver
 
         store_factory = resolver.store_for
-    path = Path(config) if config is not None else docker_config_path()
+    path = config_path(config)
     label = str(path)
     data = read_config(path)
-    helper_settings = _helpers(data, label)
     current = _creds_store(data)
     if current and current != to:
         raise ConfigWriteError(
@@ -241,127 +357,142 @@ def migrate(
             f" secrets into {current!r}, or remove credsStore first",
             path=label,
         )
-    report = MigrationReport(label, to, dry_run, creds_store_set=not current)
-    moving, kept = _plan(data, label, helper_settings)
+    report = MigrationReport(label, to, dry_run)
+    moving, kept = _plan(data, label, to)
+    if not moving:  # no plaintext secret that can move: the file is not touched
+        report.items = kept
+        return report
+    settings = settings_of(data, label)
+    raw_helpers = section(data, "credHelpers", create=False) or {}
+    hosts = sorted({c.host for c in moving})
+    routes = [
+        key for host in hosts for key in route_keys(host) if raw_helpers.get(key) != to
+    ]
+    target = store_factory(to)
     if dry_run:
         report.items = [
             MigrationItem(c.key, WOULD_MOVE, c.server, c.entry.username) for c in moving
         ] + kept
+        report.routes = routes
+        _decide_creds_store(report, target, current, hosts)
         return report
 
-    target = store_factory(to)
-    verified: Dict[str, _Candidate] = {}
-    items: List[MigrationItem] = []
-    stored: Dict[str, Tuple[str, str]] = {}
-    for cand in moving:
-        user = cand.entry.username
-        try:
-            if cand.server not in stored:
-                existing = target.get(cand.server)
-                existing_pair = existing.helper_pair() if existing is not None else None
-                if existing_pair and existing_pair != cand.pair and current == to:
-                    # the store already answers for this registry (credsStore is set):
-                    # its credentials are the ones in use; do not replace them
-                    items.append(
-                        MigrationItem(
-                            cand.key,
-                            KEPT,
-                            cand.server,
-                            user,
-                            f"{to!r} already holds other credentials for {cand.server}",
-                        )
-                    )
-                    continue
-                if existing_pair != cand.pair:
-                    target.store(cand.server, *cand.pair)
-                back = target.get(cand.server)
-                if back is None or back.helper_pair() != cand.pair:
-                    items.append(
-                        MigrationItem(
-                            cand.key,
-                            FAILED,
-                            cand.server,
-                            user,
-                            f"read back from {to!r} did not match what was stored",
-                        )
-                    )
-                    continue
-                stored[cand.server] = cand.pair
-            elif stored[cand.server] != cand.pair:  # pragma: no cover (planned away)
-                continue
-        except DockerCredsError as exc:
-            items.append(MigrationItem(cand.key, FAILED, cand.server, user, str(exc)))
-            continue
-        verified[cand.key] = cand
+    def in_use(server: str) -> bool:
+        if server == HUB_ALIAS:  # podman's name for Docker Hub: exact credHelpers key only
+            return raw_helpers.get(HUB_ALIAS) == to
+        return _routed(normalize_registry(server), to, settings, current)
 
-    changed_meanwhile: List[str] = []
+    undo = _Undo(target)
+    outcome: Dict[str, Tuple[str, str]] = {}  # host -> (status, reason)
+    for host in hosts:
+        pair = next(c.pair for c in moving if c.host == host)
+        try:
+            outcome[host] = _store_and_check(target, undo, route_keys(host), pair, in_use, to)
+        except DockerCredsError as exc:
+            outcome[host] = (FAILED, str(exc))
+    items: List[MigrationItem] = []
+    done = [c for c in moving if not outcome[c.host][0]]
+    for cand in moving:
+        status, reason = outcome[cand.host]
+        if status:
+            items.append(MigrationItem(cand.key, status, cand.server, cand.entry.username, reason))
+    if any(item.status == FAILED for item in items):
+        report.notes = undo.run(to)
+        items += [
+            MigrationItem(c.key, KEPT, c.server, c.entry.username, _NOT_MOVED) for c in done
+        ]
+        report.items = items + kept
+        return report
+
+    done_hosts = sorted({c.host for c in done})
+    report.routes = [
+        key for host in done_hosts for key in route_keys(host) if raw_helpers.get(key) != to
+    ]
+    report.items = items + kept  # before the decision: it counts what is kept
+    if done:
+        _decide_creds_store(report, target, current, done_hosts)
+    changed_meanwhile = False
 
     def rewrite(fresh: Dict[str, Any]) -> bool:
-        changed = False
+        nonlocal changed_meanwhile
+        if fresh != data:
+            changed_meanwhile = True
+            return False
         auths = section(fresh, "auths", create=False) or {}
-        for key, cand in verified.items():
-            value = auths.get(key)
-            try:
-                now = _decode_entry(key, value, label) if value is not None else None
-            except DockerCredsError:
-                now = None
-            if now is None or not _same(now, cand.entry):
-                changed_meanwhile.append(key)
-                continue
-            auths[key] = _without_secrets(value)
-            changed = True
-        store_key = field_key(fresh, "credsStore")
-        now_store = fresh.get(store_key) if store_key is not None else None
-        if not now_store:
-            fresh[store_key or "credsStore"] = to
-            changed = True
-        elif now_store != to:
-            raise ConfigWriteError(
-                f"{label}: credsStore changed to {now_store!r} during the migration;"
-                " nothing was removed from the file (run it again)",
-                path=label,
-            )
-        return changed
+        for cand in done:
+            auths[cand.key] = strip_secrets(auths[cand.key])
+        if report.routes:
+            helpers = section(fresh, "credHelpers")
+            assert helpers is not None  # noqa: S101 (created on demand)
+            for key in report.routes:
+                helpers[key] = to
+        if report.creds_store_set:
+            fresh[field_key(fresh, "credsStore") or "credsStore"] = to
+        return True
 
-    update_config(path, rewrite)
-    for key, cand in verified.items():
-        if key in changed_meanwhile:
-            items.append(
-                MigrationItem(
-                    key,
-                    KEPT,
-                    cand.server,
-                    cand.entry.username,
-                    "changed by another program during the migration; the store has the"
-                    " old value, the file the new one (run it again)",
-                )
-            )
-        else:
-            items.append(MigrationItem(key, MOVED, cand.server, cand.entry.username))
-    report.items = items + kept
+    if done:
+        try:
+            update_config(path, rewrite)
+        except DockerCredsError:
+            undo.run(to)  # the file was not changed: nothing may route to the copies
+            raise
+    if changed_meanwhile:
+        report.notes = undo.run(to)
+        report.routes = []
+        report.creds_store_set = False
+        report.creds_store_note = ""
+        reason = (
+            "the file was changed by another program during the migration; nothing was"
+            " changed (run it again)"
+        )
+        items = [
+            MigrationItem(c.key, FAILED, c.server, c.entry.username, reason) for c in done
+        ] + items
+        report.items = items + kept
+        return report
+    report.changed = bool(done)
+    report.items = [
+        MigrationItem(c.key, MOVED, c.server, c.entry.username) for c in done
+    ] + items + kept
     return report
 
 
-def _without_secrets(value: Any) -> Dict[str, Any]:
-    return strip_secrets(value)
+def _decide_creds_store(
+    report: MigrationReport, target: Any, current: Optional[str], hosts: List[str]
+) -> None:
+    """Set ``report.creds_store_set`` (or the note why not).
+
+    ``credsStore`` makes the docker CLI ignore every plaintext entry and use anything the
+    store holds, so it is set only when it changes no lookup: nothing kept, and the store
+    holds nothing but what this run routes to it.
+    """
+    if current:
+        return
+    if report.kept:
+        report.creds_store_note = (
+            f"{len(report.kept)} entr{'y stays' if len(report.kept) == 1 else 'ies stay'}"
+            " in the file, which the docker CLI would stop reading"
+        )
+        return
+    ours = {server for host in hosts for server in route_keys(host)}
+    try:
+        held = set(target.list())
+    except DockerCredsError as exc:
+        report.creds_store_note = f"cannot list what {report.store!r} holds ({exc})"
+        return
+    others = sorted(held - ours)
+    if others:
+        shown = without_userinfo(others[0])
+        more = f" and {len(others) - 1} more" if len(others) > 1 else ""
+        report.creds_store_note = (
+            f"{report.store!r} also holds credentials for {shown}{more}, which the docker"
+            " CLI would start to use"
+        )
+        return
+    report.creds_store_set = True
 
 
 def _creds_store(data: Dict[str, Any]) -> Optional[str]:
     key = field_key(data, "credsStore")
     value = data.get(key) if key is not None else None
     return value if isinstance(value, str) and value else None
-
-
-def _helpers(data: Dict[str, Any], path: str) -> Dict[str, str]:
-    """Normalized host -> helper name from ``credHelpers``."""
-    helpers = section(data, "credHelpers", create=False) or {}
-    out: Dict[str, str] = {}
-    for key, name in helpers.items():
-        if not isinstance(name, str) or not name:
-            continue
-        try:
-            parsed = parse_key(key)
-        except InvalidRegistry:
-            continue
-        out.setdefault(parsed.host, name)
-    return out

@@ -9,16 +9,16 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
 from dockercreds import cli, resolver
 from dockercreds import migrate as migrate_mod
-from dockercreds.errors import ConfigWriteError, KeyringError
+from dockercreds.errors import ConfigWriteError, DockerCredsError, KeyringError
 from dockercreds.migrate import FAILED, KEPT, MOVED, WOULD_MOVE, migrate
 from dockercreds.registry import HUB_KEY
-from dockercreds.resolver import get_registry_credentials
+from dockercreds.resolver import get_credentials, get_registry_credentials
 from dockercreds.writer import update_config
 from tests.fakestore import FakeStore, helper_db, install_fake_helper
 from tests.peers import require
@@ -47,12 +47,104 @@ def store() -> FakeStore:
     return FakeStore("keyring")
 
 
+@pytest.fixture(autouse=True)
+def reads_from(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, store: FakeStore
+) -> None:
+    """Lookups and the CLI (resolver.store_for) see the FakeStore; peer tests the real one."""
+    if request.node.get_closest_marker("peer") is None:
+        monkeypatch.setattr(resolver, "store_for", lambda name: store)
+
+
 def run(conf: Path, store: FakeStore, **kwargs: Any) -> migrate_mod.MigrationReport:
     return migrate(conf, store_factory=lambda name: store, **kwargs)
 
 
 def statuses(report: migrate_mod.MigrationReport) -> Dict[str, str]:
     return {item.key: item.status for item in report.items}
+
+
+# What each registry (and namespaced repository) resolves to, through dockercreds.
+Seen = Dict[str, Any]
+
+
+def lookups(conf: Path, targets: List[str]) -> Seen:
+    seen: Seen = {}
+    for target in targets:
+        try:
+            if "/" in target:
+                found = get_credentials(target, config=conf)
+            else:
+                found = get_registry_credentials(target, config=conf)
+        except DockerCredsError as exc:
+            seen[target] = type(exc).__name__
+            continue
+        seen[target] = (
+            None
+            if found is None
+            else (found.username, found.password or None, found.identity_token)
+        )
+    return seen
+
+
+def bare(seen: Seen) -> Seen:
+    """Identity-token answers from a helper carry no username: compare the secret only."""
+    return {
+        k: (None, None, v[2]) if isinstance(v, tuple) and v[2] else v for k, v in seen.items()
+    }
+
+
+TARGETS = ["quay.io", "docker.io", "ghcr.io", "gcr.io", "quay.io/org/app", "quay.io/other/x",
+           "empty.example", "nothing.example"]
+
+MOVABLE = {
+    "auths": {
+        "quay.io": {"auth": b64("alice:pw1"), "email": "a@b", "x-note": 1},
+        "https://index.docker.io/v1/": {"auth": b64("bob:pw2")},
+        # what the docker CLI writes for an identity token: auth "user:" plus the token
+        "ghcr.io": {"auth": b64("carol:"), "identitytoken": "refresh-3"},
+        "empty.example": {},
+    },
+    "psFormat": "table",
+}
+
+
+def test_migrate_moves_routes_and_sets_creds_store(conf: Path, store: FakeStore) -> None:
+    write(conf, MOVABLE)
+    conf.chmod(0o640)
+    before = lookups(conf, TARGETS)
+    report = run(conf, store)
+    assert statuses(report) == {
+        "quay.io": MOVED,
+        HUB_KEY: MOVED,
+        "ghcr.io": MOVED,
+        "empty.example": "no secret",
+    }
+    assert store.data == {
+        "quay.io": ("alice", "pw1"),
+        HUB_KEY: ("bob", "pw2"),
+        "docker.io": ("bob", "pw2"),  # what podman and skopeo ask for Docker Hub
+        "ghcr.io": ("<token>", "refresh-3"),
+    }
+    data = read(conf)
+    assert data["auths"] == {
+        "quay.io": {"email": "a@b", "x-note": 1},
+        HUB_KEY: {},
+        "ghcr.io": {},
+        "empty.example": {},
+    }
+    assert data["credHelpers"] == {
+        HUB_KEY: "keyring", "docker.io": "keyring", "ghcr.io": "keyring", "quay.io": "keyring"
+    }
+    assert data["credsStore"] == "keyring"
+    assert data["psFormat"] == "table"
+    assert (conf.stat().st_mode & 0o777) == 0o640
+    assert report.creds_store_set and report.changed
+    assert report.routes == list(data["credHelpers"])
+    assert bare(lookups(conf, TARGETS)) == bare(before)
+    for item in report.items:
+        for secret in ("pw1", "pw2", "refresh-3"):
+            assert secret not in item.describe()
 
 
 MIXED = {
@@ -69,69 +161,193 @@ MIXED = {
 }
 
 
-def test_migrate_moves_plaintext_and_sets_creds_store(conf: Path, store: FakeStore) -> None:
+def test_kept_entries_leave_creds_store_unset(conf: Path, store: FakeStore) -> None:
     write(conf, MIXED)
-    conf.chmod(0o640)
+    before = lookups(conf, ["docker.io", "quay.io", "quay.io/org/app", "ghcr.io"])
     report = run(conf, store)
     assert statuses(report) == {
-        "quay.io": MOVED,
         HUB_KEY: MOVED,
-        "ghcr.io": MOVED,
-        "empty.example": "no secret",
+        "quay.io": KEPT,
         "quay.io/org": KEPT,
+        "ghcr.io": KEPT,
         "gcr.io": KEPT,
+        "empty.example": "no secret",
     }
-    assert store.data == {
-        "quay.io": ("alice", "pw1"),
-        HUB_KEY: ("bob", "pw2"),
-        "ghcr.io": ("<token>", "refresh-3"),
-    }
-    data = read(conf)
-    assert data["credsStore"] == "keyring"
-    assert data["auths"] == {
-        "quay.io": {"email": "a@b", "x-note": 1},
-        HUB_KEY: {},
-        "ghcr.io": {},
-        "empty.example": {},
-        "quay.io/org": {"auth": b64("ns:pw4")},
-        "gcr.io": {"auth": b64("g:pw5")},
-    }
-    assert data["credHelpers"] == {"gcr.io": "gcloud"}
-    assert data["psFormat"] == "table"
-    assert (conf.stat().st_mode & 0o777) == 0o640
-    assert report.creds_store_set
     reasons = {i.key: i.reason for i in report.items}
-    assert "namespace" in reasons["quay.io/org"]
+    assert "namespace key" in reasons["quay.io/org"]
+    assert "'quay.io/org' is a namespace key of the same registry" in reasons["quay.io"]
+    assert "no 'auth' field" in reasons["ghcr.io"]
     assert "gcloud" in reasons["gcr.io"]
-    for item in report.items:
-        for secret in ("pw1", "pw2", "refresh-3", "pw4", "pw5"):
-            assert secret not in item.describe()
+    data = read(conf)
+    assert "credsStore" not in data
+    assert not report.creds_store_set
+    assert "4 entries stay in the file" in report.creds_store_note
+    assert data["credHelpers"] == {"gcr.io": "gcloud", HUB_KEY: "keyring", "docker.io": "keyring"}
+    assert data["auths"]["quay.io"] == MIXED["auths"]["quay.io"]  # type: ignore[index]
+    assert data["auths"][HUB_KEY] == {}
+    assert lookups(conf, ["docker.io", "quay.io", "quay.io/org/app", "ghcr.io"]) == before
+
+
+@pytest.mark.parametrize(
+    ("auths", "helpers", "reason"),
+    [
+        ({"quay.io": {"auth": "%%%"}}, {}, "cannot be decoded"),
+        ({"quay.io": {"registrytoken": "rt"}}, {}, "registry token"),
+        ({"quay.io": {"auth": b64("a:b"), "identitytoken": "t"}}, {},
+         "both a password and an identity token"),
+        ({"quay.io": {"username": "only-user"}}, {}, "incomplete"),
+        # podman and skopeo read neither username/password nor a token without auth
+        ({"quay.io": {"username": "u", "password": "p"}}, {}, "no 'auth' field"),
+        ({"quay.io": {"identitytoken": "t"}}, {}, "no 'auth' field"),
+        ({"quay.io": {"auth": b64("a:b")}, "quay.io/org": {}}, {},
+         "namespace key of the same registry"),
+        ({"quay.io": {"auth": b64("a:b")}}, {"quay.io": "pass"}, "sends it to 'pass'"),
+        ({"r.example.com": {"auth": b64("a:b")}}, {"https://R.example.com/v1/": "pass"},
+         "sends it to 'pass'"),
+        # podman's own key for Docker Hub routes elsewhere
+        ({HUB_KEY: {"auth": b64("a:b")}}, {"docker.io": "pass"}, "sends it to 'pass'"),
+        ({"https://u:SECRET@quay.io": {"auth": b64("a:b")}}, {}, "not a registry key"),
+    ],
+)
+def test_entries_that_cannot_move_leave_the_file_untouched(
+    conf: Path,
+    store: FakeStore,
+    auths: Dict[str, Any],
+    helpers: Dict[str, str],
+    reason: str,
+) -> None:
+    write(conf, {"auths": auths, **({"credHelpers": helpers} if helpers else {})})
+    before_bytes = conf.read_bytes()
+    targets = ["quay.io", "quay.io/org/app", "docker.io", "r.example.com"]
+    before = lookups(conf, targets)
+    report = run(conf, store)
+    assert [i.status for i in report.items if i.status != "no secret"] == [KEPT]
+    assert reason in report.kept[0].reason
+    assert conf.read_bytes() == before_bytes
+    assert store.data == {}
+    assert not report.creds_store_set and not report.routes and not report.changed
+    assert lookups(conf, targets) == before
+
+
+def test_total_failure_changes_nothing(conf: Path, store: FakeStore) -> None:
+    # regression: with no keyring reachable, "0 moved, 2 failed" still set credsStore
+    write(conf, {"auths": {"a.example": {"auth": b64("a:1")}, "b.example": {"auth": b64("b:2")}}})
+    before_bytes = conf.read_bytes()
+    before = lookups(conf, ["a.example", "b.example"])
+    store.fail[("get", "*")] = KeyringError("no keyring available")
+    store.fail[("store", "*")] = KeyringError("no keyring available")
+    report = run(conf, store)
+    assert statuses(report) == {"a.example": FAILED, "b.example": FAILED}
+    assert all("no keyring" in i.reason for i in report.failed)
+    assert conf.read_bytes() == before_bytes
+    assert not report.creds_store_set and not report.routes and not report.changed
+    store.fail.clear()
+    assert lookups(conf, ["a.example", "b.example"]) == before
+
+
+def test_partial_failure_changes_nothing_and_takes_copies_back(
+    conf: Path, store: FakeStore
+) -> None:
+    write(conf, {"auths": {"a.example": {"auth": b64("a:1")}, "b.example": {"auth": b64("b:2")},
+                           "c.example": {"auth": b64("c:3")}}})
+    store.data["c.example"] = ("c", "stale")  # not routed: replaced, then put back
+    before_bytes = conf.read_bytes()
+    before = lookups(conf, ["a.example", "b.example", "c.example"])
+    store.fail[("store", "b.example")] = KeyringError("keyring is locked")
+    report = run(conf, store)
+    assert statuses(report) == {"a.example": KEPT, "b.example": FAILED, "c.example": KEPT}
+    assert report.failed[0].reason == "keyring is locked"
+    assert "another entry failed" in report.kept[0].reason
+    assert conf.read_bytes() == before_bytes
+    assert store.data == {"c.example": ("c", "stale")}
+    assert lookups(conf, ["a.example", "b.example", "c.example"]) == before
+
+
+def test_read_back_mismatch_changes_nothing(conf: Path, store: FakeStore) -> None:
+    write(conf, {"auths": {"quay.io": {"auth": b64("a:1")}}})
+    before = conf.read_bytes()
+    store.corrupt_reads = True
+    report = run(conf, store)
+    assert statuses(report) == {"quay.io": FAILED}
+    assert "did not match" in report.failed[0].reason
+    assert conf.read_bytes() == before
+    assert store.data == {}
 
 
 def test_every_secret_is_read_back_before_removal(conf: Path, store: FakeStore) -> None:
     write(conf, {"auths": {"quay.io": {"auth": b64("alice:pw")}}})
     run(conf, store)
-    assert store.calls == [("get", "quay.io"), ("store", "quay.io"), ("get", "quay.io")]
+    assert store.calls == [
+        ("get", "quay.io"), ("store", "quay.io"), ("get", "quay.io"), ("list", "")
+    ]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [None, b"", b"{}", b'{"auths": {"quay.io": {}}, "x": 1}', b'{"credsStore": "keyring"}'],
+)
+def test_no_plaintext_secret_no_write(
+    conf: Path, store: FakeStore, content: Optional[bytes]
+) -> None:
+    # regression: with an empty home, migrate created a config holding only credsStore
+    if content is not None:
+        conf.parent.mkdir(parents=True)
+        conf.write_bytes(content)
+    report = run(conf, store)
+    if content is None:
+        assert not conf.parent.exists()
+    else:
+        assert conf.read_bytes() == content
+        assert sorted(p.name for p in conf.parent.iterdir()) == ["config.json"]
+    assert store.calls == []
+    assert not report.changed and not report.creds_store_set
+
+
+def test_store_holding_other_registries_leaves_creds_store_unset(
+    conf: Path, store: FakeStore
+) -> None:
+    write(conf, {"auths": {"quay.io": {"auth": b64("a:1")}}})
+    store.data["https://user:SECRET@other.example"] = ("o", "2")
+    report = run(conf, store)
+    assert statuses(report) == {"quay.io": MOVED}
+    assert read(conf) == {"auths": {"quay.io": {}}, "credHelpers": {"quay.io": "keyring"}}
+    assert "also holds credentials for https://***@other.example" in report.creds_store_note
+    assert "SECRET" not in report.creds_store_note
+    assert lookups(conf, ["other.example"]) == {"other.example": None}
+
+
+def test_store_that_cannot_list_leaves_creds_store_unset(conf: Path, store: FakeStore) -> None:
+    write(conf, {"auths": {"quay.io": {"auth": b64("a:1")}}})
+    store.fail[("list", "*")] = KeyringError("list is not supported")
+    report = run(conf, store)
+    assert statuses(report) == {"quay.io": MOVED}
+    assert "credsStore" not in read(conf)
+    assert "cannot list" in report.creds_store_note
 
 
 def test_dry_run_changes_nothing(conf: Path, store: FakeStore) -> None:
-    write(conf, MIXED)
+    write(conf, MOVABLE)
     before = conf.read_bytes()
     report = run(conf, store, dry_run=True)
     assert conf.read_bytes() == before
-    assert store.calls == []
+    assert [c[0] for c in store.calls] == ["list"]  # only reads what the store holds
     assert statuses(report)["quay.io"] == WOULD_MOVE
     assert report.creds_store_set
+    assert report.routes == [HUB_KEY, "docker.io", "ghcr.io", "quay.io"]
+    assert not report.changed
 
 
-def test_idempotent(conf: Path, store: FakeStore) -> None:
-    write(conf, MIXED)
+@pytest.mark.parametrize("config", [MOVABLE, MIXED])
+def test_idempotent(conf: Path, store: FakeStore, config: Dict[str, Any]) -> None:
+    write(conf, config)
     run(conf, store)
     after = conf.read_bytes()
+    calls = len(store.calls)
     again = run(conf, store)
     assert conf.read_bytes() == after
     assert report_moved(again) == []
-    assert not again.creds_store_set
+    assert not again.creds_store_set and not again.routes and not again.changed
+    assert store.calls[calls:] == []
 
 
 def report_moved(report: migrate_mod.MigrationReport) -> List[str]:
@@ -152,27 +368,38 @@ def test_same_creds_store_moves_leftovers(conf: Path, store: FakeStore) -> None:
     report = run(conf, store)
     assert statuses(report) == {"quay.io": MOVED}
     assert not report.creds_store_set
-    assert read(conf) == {"credsStore": "keyring", "auths": {"quay.io": {}}}
+    assert read(conf) == {
+        "credsStore": "keyring", "auths": {"quay.io": {}}, "credHelpers": {"quay.io": "keyring"}
+    }
 
 
+@pytest.mark.parametrize(
+    "routing",
+    [{"credsStore": "keyring"}, {"credHelpers": {"quay.io": "keyring"}}],
+)
 def test_store_already_answering_differently_is_not_overwritten(
-    conf: Path, store: FakeStore
+    conf: Path, store: FakeStore, routing: Dict[str, Any]
 ) -> None:
-    write(conf, {"credsStore": "keyring", "auths": {"quay.io": {"auth": b64("a:old")}}})
+    write(conf, {**routing, "auths": {"quay.io": {"auth": b64("a:old")}}})
+    before_bytes = conf.read_bytes()
     store.data["quay.io"] = ("a", "current")
+    before = lookups(conf, ["quay.io"])
     report = run(conf, store)
     assert statuses(report) == {"quay.io": KEPT}
+    assert "already holds other credentials" in report.items[0].reason
     assert store.data["quay.io"] == ("a", "current")
-    assert read(conf)["auths"]["quay.io"] == {"auth": b64("a:old")}
+    assert conf.read_bytes() == before_bytes
+    assert lookups(conf, ["quay.io"]) == before
 
 
-def test_stale_store_entry_is_replaced_when_file_was_in_use(
+def test_stale_store_entry_is_replaced_when_nothing_routed_to_it(
     conf: Path, store: FakeStore
 ) -> None:
     write(conf, {"auths": {"quay.io": {"auth": b64("a:new")}}})
     store.data["quay.io"] = ("a", "stale")
     run(conf, store)
     assert store.data["quay.io"] == ("a", "new")
+    assert lookups(conf, ["quay.io"]) == {"quay.io": ("a", "new", None)}
 
 
 def test_aliases_of_one_registry(conf: Path, store: FakeStore) -> None:
@@ -186,31 +413,16 @@ def test_aliases_of_one_registry(conf: Path, store: FakeStore) -> None:
             }
         },
     )
+    before = lookups(conf, ["quay.io"])
     report = run(conf, store)
     assert statuses(report) == {"quay.io": MOVED, "https://quay.io": MOVED,
                                 "http://quay.io/v1/": KEPT}
     assert store.data == {"quay.io": ("a", "same")}
-    assert read(conf)["auths"]["http://quay.io/v1/"] == {"auth": b64("a:different")}
-
-
-@pytest.mark.parametrize(
-    ("entry", "reason"),
-    [
-        ({"auth": "%%%"}, "cannot be decoded"),
-        ({"registrytoken": "rt"}, "registry token"),
-        ({"auth": b64("a:b"), "identitytoken": "t"}, "both a password and an identity token"),
-        ({"username": "only-user"}, "incomplete"),
-    ],
-)
-def test_entries_a_store_cannot_hold_stay(
-    conf: Path, store: FakeStore, entry: Dict[str, str], reason: str
-) -> None:
-    write(conf, {"auths": {"quay.io": entry}})
-    report = run(conf, store)
-    assert statuses(report) == {"quay.io": KEPT}
-    assert reason in report.items[0].reason
-    assert read(conf)["auths"]["quay.io"] == entry
-    assert store.data == {}
+    data = read(conf)
+    assert data["auths"]["http://quay.io/v1/"] == {"auth": b64("a:different")}
+    assert data["credHelpers"] == {"quay.io": "keyring"}
+    assert "credsStore" not in data  # a kept entry: credsStore would hide it from docker
+    assert lookups(conf, ["quay.io"]) == before
 
 
 def test_report_hides_user_info_of_a_key(conf: Path, store: FakeStore) -> None:
@@ -225,33 +437,17 @@ def test_report_hides_user_info_of_a_key(conf: Path, store: FakeStore) -> None:
 
 def test_candidate_repr_hides_the_secret(conf: Path) -> None:
     write(conf, {"auths": {"quay.io": {"auth": b64("alice:pw-SECRET")}}})
-    moving, _ = migrate_mod._plan(read(conf), str(conf), {})
+    moving, _ = migrate_mod._plan(read(conf), str(conf), "keyring")
     assert [c.key for c in moving] == ["quay.io"]
     assert "SECRET" not in repr(moving[0])
-
-
-def test_store_failure_keeps_that_plaintext(conf: Path, store: FakeStore) -> None:
-    write(conf, {"auths": {"a.example": {"auth": b64("a:1")}, "b.example": {"auth": b64("b:2")}}})
-    store.fail[("store", "a.example")] = KeyringError("keyring is locked")
-    report = run(conf, store)
-    assert statuses(report) == {"a.example": FAILED, "b.example": MOVED}
-    assert "locked" in report.failed[0].reason
-    assert read(conf)["auths"] == {"a.example": {"auth": b64("a:1")}, "b.example": {}}
-
-
-def test_read_back_mismatch_keeps_plaintext(conf: Path, store: FakeStore) -> None:
-    write(conf, {"auths": {"quay.io": {"auth": b64("a:1")}}})
-    store.corrupt_reads = True
-    report = run(conf, store)
-    assert statuses(report) == {"quay.io": FAILED}
-    assert read(conf)["auths"]["quay.io"] == {"auth": b64("a:1")}
 
 
 def test_crash_before_rewrite_loses_nothing_and_rerun_finishes(
     conf: Path, store: FakeStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write(conf, MIXED)
-    before = conf.read_bytes()
+    write(conf, MOVABLE)
+    before_bytes = conf.read_bytes()
+    before = lookups(conf, TARGETS)
 
     def killed(*args: Any, **kwargs: Any) -> None:
         raise KeyboardInterrupt  # stands in for a crash right before the rewrite
@@ -259,17 +455,17 @@ def test_crash_before_rewrite_loses_nothing_and_rerun_finishes(
     monkeypatch.setattr(migrate_mod, "update_config", killed)
     with pytest.raises(KeyboardInterrupt):
         run(conf, store)
-    assert conf.read_bytes() == before  # plaintext still there ...
+    assert conf.read_bytes() == before_bytes  # plaintext still there ...
     assert store.data["quay.io"] == ("alice", "pw1")  # ... and a copy in the store
-    found = get_registry_credentials("quay.io", config=conf)
-    assert found is not None and found.password == "pw1"
+    assert lookups(conf, TARGETS) == before
     monkeypatch.setattr(migrate_mod, "update_config", update_config)
     report = run(conf, store)
     assert statuses(report)["quay.io"] == MOVED
     assert read(conf)["auths"]["quay.io"] == {"email": "a@b", "x-note": 1}
+    assert bare(lookups(conf, TARGETS)) == bare(before)
 
 
-def test_entry_changed_during_migration_is_kept(conf: Path, store: FakeStore) -> None:
+def test_file_changed_during_migration_changes_nothing(conf: Path, store: FakeStore) -> None:
     write(conf, {"auths": {"quay.io": {"auth": b64("a:old")}}})
 
     def meanwhile(server: str) -> None:
@@ -280,9 +476,27 @@ def test_entry_changed_during_migration_is_kept(conf: Path, store: FakeStore) ->
 
     store.on_store = meanwhile
     report = run(conf, store)
-    assert statuses(report) == {"quay.io": KEPT}
+    assert statuses(report) == {"quay.io": FAILED}
     assert "changed by another program" in report.items[0].reason
-    assert read(conf)["auths"]["quay.io"] == {"auth": b64("a:new")}
+    assert read(conf) == {"auths": {"quay.io": {"auth": b64("a:new")}}}
+    assert store.data == {}  # the copy of the old secret was taken back
+    assert lookups(conf, ["quay.io"]) == {"quay.io": ("a", "new", None)}
+
+
+def test_failed_rewrite_takes_the_copies_back(
+    conf: Path, store: FakeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(conf, {"auths": {"quay.io": {"auth": b64("a:1")}}})
+    before = conf.read_bytes()
+
+    def refused(*args: Any, **kwargs: Any) -> None:
+        raise ConfigWriteError("cannot write the config (test)")
+
+    monkeypatch.setattr(migrate_mod, "update_config", refused)
+    with pytest.raises(ConfigWriteError):
+        run(conf, store)
+    assert conf.read_bytes() == before
+    assert store.data == {}
 
 
 def test_malformed_file_is_refused(conf: Path, store: FakeStore) -> None:
@@ -293,22 +507,19 @@ def test_malformed_file_is_refused(conf: Path, store: FakeStore) -> None:
     assert conf.read_text() == '{"auths": '
 
 
-def test_missing_file_sets_creds_store_only(conf: Path, store: FakeStore) -> None:
-    report = run(conf, store)
-    assert report.items == []
-    assert read(conf) == {"credsStore": "keyring", "auths": {}}
-
-
 def test_migrate_into_a_helper_program(
     conf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.undo()  # the real store_for: a helper program
     bin_dir = tmp_path / "bin"
     install_fake_helper(bin_dir, monkeypatch, "fake")
     write(conf, {"auths": {"quay.io": {"auth": b64("alice:pw")}}})
     report = migrate(conf, to="fake")
     assert statuses(report) == {"quay.io": MOVED}
     assert helper_db(bin_dir) == {"quay.io": ["alice", "pw"]}
-    assert read(conf) == {"auths": {"quay.io": {}}, "credsStore": "fake"}
+    assert read(conf) == {
+        "auths": {"quay.io": {}}, "credHelpers": {"quay.io": "fake"}, "credsStore": "fake"
+    }
     found = get_registry_credentials("quay.io", config=conf)
     assert found is not None
     assert (found.password, found.source) == ("pw", "helper:fake")
@@ -328,39 +539,65 @@ def run_cli(argv: List[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str,
     return code, out.getvalue(), err.getvalue()
 
 
-@pytest.fixture
-def fake_store_for(monkeypatch: pytest.MonkeyPatch, store: FakeStore) -> FakeStore:
-    monkeypatch.setattr(resolver, "store_for", lambda name: store)
-    return store
-
-
 def test_cli_migrate_report(
-    conf: Path, fake_store_for: FakeStore, monkeypatch: pytest.MonkeyPatch
+    conf: Path, store: FakeStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write(conf, MIXED)
     code, out, err = run_cli(["migrate", "--dry-run", "--config", str(conf)], monkeypatch)
     assert code == 0, err
     assert out.startswith(f"Dry run: nothing changed in {conf}\n")
-    assert "would move quay.io (user alice) -> quay.io" in out
-    assert "credsStore would be set to 'keyring'" in out
-    assert "3 would move, 2 kept, 0 failed" in out
+    assert f"would move {HUB_KEY} (user bob) -> {HUB_KEY}" in out
+    assert f"credHelpers would be set to 'keyring' for {HUB_KEY}, docker.io in {conf}" in out
+    assert "credsStore not set: 4 entries stay in the file" in out
+    assert "1 would move, 4 kept, 0 failed" in out
     code, out, err = run_cli(["migrate", "--config", str(conf)], monkeypatch)
     assert code == 0, err
-    assert "moved      quay.io (user alice) -> quay.io" in out
+    assert f"moved      {HUB_KEY} (user bob) -> {HUB_KEY}" in out
     assert "kept       quay.io/org (user ns): namespace key" in out
+    assert f"credHelpers set to 'keyring' for {HUB_KEY}, docker.io in {conf}" in out
+    assert "podman and skopeo ignore" not in out
     for secret in ("pw1", "pw2", "refresh-3", "pw4", "pw5"):
         assert secret not in out + err
-    assert read(conf)["credsStore"] == "keyring"
 
 
-def test_cli_migrate_failure_exit_1(
-    conf: Path, fake_store_for: FakeStore, monkeypatch: pytest.MonkeyPatch
+def test_cli_migrate_sets_creds_store_when_nothing_stays(
+    conf: Path, store: FakeStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write(conf, {"auths": {"quay.io": {"auth": b64("a:b")}}})
-    fake_store_for.fail[("store", "*")] = KeyringError("no keyring")
-    code, _out, err = run_cli(["migrate", "--config", str(conf)], monkeypatch)
+    write(conf, MOVABLE)
+    code, out, err = run_cli(["migrate", "--config", str(conf)], monkeypatch)
+    assert (code, err) == (0, "")
+    assert f"credsStore set to 'keyring' in {conf}\n" in out
+    assert out.endswith("3 moved, 0 kept, 0 failed\n")
+
+
+def test_cli_migrate_failure_exit_1_one_line_each(
+    conf: Path, store: FakeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = "https://user:KEY-SECRET@a.example"
+    write(conf, {"auths": {"quay.io": {"auth": b64("a:pw-SECRET")}, "b.example": {"auth": b64(
+        "b:pw2-SECRET")}, key: {"auth": b64("c:pw3-SECRET")}}})
+    before = conf.read_bytes()
+    store.fail[("store", "*")] = KeyringError("no keyring available\n(second line)")
+    code, out, err = run_cli(["migrate", "--config", str(conf)], monkeypatch)
     assert code == 1
-    assert "quay.io: no keyring" in err
+    assert err.splitlines() == [
+        "dockercreds: quay.io: no keyring available (second line)",
+        "dockercreds: b.example: no keyring available (second line)",
+    ]
+    assert f"nothing changed in {conf}\n" in out
+    assert "0 moved, 1 kept, 2 failed" in out
+    assert "credsStore set" not in out and "credHelpers set" not in out
+    assert "SECRET" not in out + err
+    assert conf.read_bytes() == before
+
+
+def test_cli_migrate_empty_home_creates_nothing(
+    docker_config: Path, store: FakeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = run_cli(["migrate"], monkeypatch)
+    assert (code, err) == (0, "")
+    assert out == f"no credentials in {docker_config / 'config.json'}\n0 moved, 0 kept, 0 failed\n"
+    assert list(docker_config.iterdir()) == []
 
 
 @pytest.mark.parametrize(
@@ -379,7 +616,7 @@ def test_cli_migrate_usage(
 
 
 def test_cli_migrate_refusal_is_one_line(
-    conf: Path, fake_store_for: FakeStore, monkeypatch: pytest.MonkeyPatch
+    conf: Path, store: FakeStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write(conf, {"credsStore": "desktop"})
     code, _out, err = run_cli(["migrate", "--config", str(conf)], monkeypatch)
@@ -388,19 +625,51 @@ def test_cli_migrate_refusal_is_one_line(
 
 
 # --------------------------------------------------------------------------- peers
+# After a migration that succeeds, fails for one registry, or fails for all (no
+# keyring), every registry resolves as before in dockercreds, the docker CLI, skopeo
+# and podman, against a real htpasswd registry and the real keyring helper.
+
+HUB_USER, HUB_SECRET = "hubuser", "hub-SECRET-pw"
+OTHER = "other.example:5000"
 
 
-@pytest.mark.peer
-def test_peer_migrate_then_docker_pulls_without_secret_in_file(
+def _tool(argv: List[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv, capture_output=True, text=True, env=dict(os.environ), timeout=120, check=False
+    )
+
+
+def _everyone(registry: Any, path: Path) -> Dict[str, Any]:
+    """What each tool makes of the config at ``path`` (DOCKER_CONFIG is its directory)."""
+    docker, skopeo, podman = require("docker"), require("skopeo"), require("podman")
+    seen: Dict[str, Any] = {}
+    ours = get_credentials(registry.image)
+    seen["dockercreds"] = None if ours is None else (ours.username, ours.password)
+    for host in ("docker.io", OTHER):
+        found = get_registry_credentials(host)
+        seen[f"dockercreds {host}"] = None if found is None else (found.username, found.password)
+    pull = _tool([docker, "manifest", "inspect", "--insecure", registry.image])
+    seen["docker"] = pull.returncode == 0 and "schemaVersion" in pull.stdout
+    inspect = _tool([skopeo, "inspect", "--tls-verify=false", "--authfile", str(path),
+                     f"docker://{registry.image}"])
+    seen["skopeo"] = inspect.returncode == 0 and "Digest" in inspect.stdout
+    for host in (registry.addr, "docker.io", OTHER):
+        login = _tool([podman, "login", "--authfile", str(path), "--get-login", host])
+        seen[f"podman {host}"] = login.stdout.strip() if login.returncode == 0 else None
+    return seen
+
+
+@pytest.fixture
+def peer_config(
     registry: Any,
     docker_config: Path,
     secret_service: Any,
     venv_bin_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
-) -> None:
+) -> Iterator[Path]:
+    """A config with the registry's password, a Hub and another entry; keyring reachable."""
     require("docker-credential-keyring")
-    docker = require("docker")
     for name, value in secret_service.env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("DOCKERCREDS_KEYRING_INDEX", str(tmp_path / "index.json"))
@@ -410,30 +679,83 @@ def test_peer_migrate_then_docker_pulls_without_secret_in_file(
         {
             "auths": {
                 registry.addr: {"auth": b64(f"{registry.user}:{registry.password}")},
-                f"{registry.addr}/test": {"auth": b64("ns-user:ns-secret")},
+                HUB_KEY: {"auth": b64(f"{HUB_USER}:{HUB_SECRET}")},
+                OTHER: {"auth": b64("other-user:other-SECRET")},
             },
             "detachKeys": "ctrl-e,e",
         },
     )
+    yield path
+    from dockercreds.keyring_store import KeyringStore
+
+    keyring = KeyringStore()
+    for server in (registry.addr, HUB_KEY, "docker.io", OTHER):
+        keyring.erase(server)
+
+
+@pytest.mark.peer
+def test_peer_migrate_success_everyone_resolves_as_before(
+    registry: Any, peer_config: Path
+) -> None:
+    before = _everyone(registry, peer_config)
+    assert before["docker"] and before["skopeo"]
+    assert before["podman docker.io"] == HUB_USER
     report = migrate()
-    assert statuses(report) == {registry.addr: MOVED, f"{registry.addr}/test": KEPT}
-    data = read(path)
+    assert statuses(report) == {registry.addr: MOVED, HUB_KEY: MOVED, OTHER: MOVED}
+    text = peer_config.read_text()
+    assert registry.password not in text and "SECRET" not in text
+    data = json.loads(text)
+    assert data["credHelpers"] == {
+        registry.addr: "keyring", HUB_KEY: "keyring", "docker.io": "keyring", OTHER: "keyring"
+    }
     assert data["credsStore"] == "keyring"
     assert data["detachKeys"] == "ctrl-e,e"
-    del data["auths"][f"{registry.addr}/test"]  # the kept namespace entry
-    path.write_text(json.dumps(data))
-    assert registry.password not in path.read_text()
-    assert b64(f"{registry.user}:{registry.password}") not in path.read_text()
-    res = subprocess.run(
-        [docker, "manifest", "inspect", "--insecure", registry.image],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        timeout=60,
-        check=False,
-    )
-    assert res.returncode == 0, res.stderr
-    assert "schemaVersion" in res.stdout
-    # and again: nothing left to move
-    again = migrate()
-    assert again.moved == [] and not again.creds_store_set
+    assert _everyone(registry, peer_config) == before
+    again = migrate()  # nothing left to move
+    assert again.moved == [] and not again.changed
+
+
+class _FailsFor:
+    """The real keyring store, except that storing ``server`` fails."""
+
+    def __init__(self, inner: Any, server: str) -> None:
+        self.inner, self.server = inner, server
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def store(self, server: str, username: str, secret: str) -> None:
+        if server == self.server:
+            raise KeyringError(f"the keyring refused {server} (test double)")
+        self.inner.store(server, username, secret)
+
+
+@pytest.mark.peer
+def test_peer_migrate_partial_failure_everyone_resolves_as_before(
+    registry: Any, peer_config: Path
+) -> None:
+    from dockercreds.keyring_store import KeyringStore
+
+    before_bytes = peer_config.read_bytes()
+    before = _everyone(registry, peer_config)
+    report = migrate(store_factory=lambda name: _FailsFor(KeyringStore(), OTHER))
+    assert statuses(report) == {registry.addr: KEPT, HUB_KEY: KEPT, OTHER: FAILED}
+    assert peer_config.read_bytes() == before_bytes
+    assert KeyringStore().list() == {}  # the copies stored before the failure went back
+    assert _everyone(registry, peer_config) == before
+
+
+@pytest.mark.peer
+def test_peer_migrate_without_keyring_everyone_resolves_as_before(
+    registry: Any, peer_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before_bytes = peer_config.read_bytes()
+    before = _everyone(registry, peer_config)
+    with monkeypatch.context() as env:
+        env.delenv("DBUS_SESSION_BUS_ADDRESS")  # no Secret Service: no keyring at all
+        code, out, err = run_cli(["migrate"], env)
+    assert code == 1
+    assert len(err.splitlines()) == 3 and all("keyring" in line for line in err.splitlines())
+    assert "0 moved, 0 kept, 3 failed" in out
+    assert peer_config.read_bytes() == before_bytes
+    assert _everyone(registry, peer_config) == before
