@@ -86,7 +86,7 @@ def write_store(settings: DockerConfig, host: str, store: Optional[str]) -> Opti
         return store
     helper = settings.index.helper_for(host)
     if helper is not None:
-        return str(helper[0])
+        return str(helper[0]) or None  # "": this file, as in Docker
     return settings.creds_store
 
 
@@ -317,7 +317,7 @@ def logout(registry: str, *, config: PathArg = None) -> bool:
     problems: List[DockerCredsError] = []
     names: List[str] = []
     helper = settings.index.helper_for(host)
-    if helper is not None:
+    if helper is not None and helper[0]:
         names.append(str(helper[0]))
     if settings.creds_store and settings.creds_store not in names:
         names.append(settings.creds_store)

@@ -350,7 +350,8 @@ def _build(data: Any, source: Source, legacy: bool) -> DockerConfig:
     return DockerConfig(
         source,
         auths=auths,
-        cred_helpers={k: v for k, v in helpers.items() if v},
+        # "" stays: credHelpers[host] = "" routes host to this file's auths (as in Docker)
+        cred_helpers=helpers,
         creds_store=creds_store or None,
         data=data,
     )

@@ -187,7 +187,10 @@ def _from_config(
     if helper is not None:
         store_name = helper[0]
         if trace:
-            trace(f"  credHelpers[{helper[1]!r}] = {store_name!r}")
+            trace(
+                f"  credHelpers[{helper[1]!r}] = {store_name!r}"
+                + ("" if store_name else ": this file's auths, not credsStore (as Docker)")
+            )
     elif config.creds_store:
         store_name = config.creds_store
         if trace:

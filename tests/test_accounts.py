@@ -318,6 +318,17 @@ def test_store_file_overrides_creds_store(conf: Path, stores: Dict[str, FakeStor
     assert read(conf)["auths"]["quay.io"] == {"auth": b64("alice:pw")}
 
 
+def test_empty_cred_helper_means_this_file(conf: Path, stores: Dict[str, FakeStore]) -> None:
+    # credHelpers[host] = "": Docker's file store for that host, even with a credsStore
+    write(conf, {"credsStore": "desktop", "credHelpers": {"quay.io": ""}})
+    quiet_login("quay.io", "alice", "pw", config=conf)
+    assert stores == {}
+    assert read(conf)["auths"]["quay.io"] == {"auth": b64("alice:pw")}
+    assert logout("quay.io", config=conf) is True
+    assert "quay.io" not in read(conf)["auths"]
+    assert list(stores) == ["desktop"]  # asked to erase too (dockercreds erases everywhere)
+
+
 def test_store_login_removes_plaintext_of_that_registry(
     conf: Path, stores: Dict[str, FakeStore]
 ) -> None:

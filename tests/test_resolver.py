@@ -449,6 +449,19 @@ def test_cred_helper_entry_decides_the_store(env: Env) -> None:
     assert env.calls() == [("per-host", "quay.io")]
 
 
+@pytest.mark.parametrize("empty", ["", None])
+def test_empty_cred_helper_routes_host_to_this_files_auths(env: Env, empty: Any) -> None:
+    # Docker (docker/cli getConfiguredCredentialStore, checked with docker 28.2):
+    # credHelpers[host] = "" (or null) exists, so credsStore is skipped for that host and
+    # the file's auths answer. `dockercreds run` relies on it to make a --login win.
+    env.helper("store", {"quay.io": ("s-user", "from-store"), "gcr.io": ("s", "s-gcr")})
+    env.docker({"credsStore": "store", "credHelpers": {"quay.io": empty},
+                "auths": {"quay.io": entry("u", "plain"), "gcr.io": {}}})
+    assert secret_of(get_credentials("quay.io/x")) == "plain"
+    assert env.calls() == []  # the store was not asked for quay.io
+    assert secret_of(get_credentials("gcr.io/x")) == "s-gcr"
+
+
 def test_cred_helpers_namespace_key_is_ignored(env: Env) -> None:
     # helpers are chosen per registry: a credHelpers key with a path is never used
     env.helper("h", {"quay.io": ("u", "helper"), "quay.io/org": ("u", "helper-ns")})
