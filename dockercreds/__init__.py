@@ -19,18 +19,21 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Credentials": "credentials",
     "DockerConfig": "config",
+    "Login": "tempconfig",
     "RegistryAuth": "auth",
     "get_credentials": "resolver",
     "get_registry_credentials": "resolver",
     "load_config": "resolver",
     "login": "accounts",
     "logout": "accounts",
+    "temporary_config": "tempconfig",
 }
 _SUBMODULES = ("errors", "reference")
 
 __all__ = [
     "Credentials",
     "DockerConfig",
+    "Login",
     "RegistryAuth",
     "__version__",
     "errors",
@@ -40,6 +43,7 @@ __all__ = [
     "login",
     "logout",
     "reference",
+    "temporary_config",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -51,6 +55,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .config import DockerConfig
     from .credentials import Credentials
     from .resolver import get_credentials, get_registry_credentials, load_config
+    from .tempconfig import Login, temporary_config
 
 
 def __getattr__(name: str) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Callable, Dict, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Sequence
 
 from . import __version__
 from .errors import DockerCredsError
@@ -157,6 +157,13 @@ def _add_login(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     )
 
 
+def _stdin_password() -> str:
+    """All of stdin, less one trailing line break (as ``docker login --password-stdin``)."""
+    password = sys.stdin.read()
+    password = password[:-1] if password.endswith("\n") else password
+    return password[:-1] if password.endswith("\r") else password
+
+
 def _login_secret(args: argparse.Namespace) -> tuple[str, str]:
     import getpass
 
@@ -166,10 +173,7 @@ def _login_secret(args: argparse.Namespace) -> tuple[str, str]:
     if args.password_stdin:
         if not username:
             raise InvalidCredentials("the --password-stdin option requires --username to be set")
-        password = sys.stdin.read()
-        password = password[:-1] if password.endswith("\n") else password
-        password = password[:-1] if password.endswith("\r") else password
-        return username, password
+        return username, _stdin_password()
     if args.password is not None:
         sys.stderr.write(
             "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n"
@@ -504,6 +508,120 @@ def _cmd_kubelet_plugin(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- run (throw-away credentials for one command) ---------------------------------------
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "run",
+        help="run a command with credentials that exist only for it",
+        usage="dockercreds run [--login REGISTRY -u USER (--password-env VAR |"
+        " --password-stdin)]... [--keep-user-config | --isolated] -- COMMAND [ARG...]",
+        description="Run COMMAND with DOCKER_CONFIG and REGISTRY_AUTH_FILE pointing at a"
+        " private temporary directory that holds your configuration (helpers, credsStore,"
+        " plaintext entries) plus the --login accounts, which win for their registries."
+        " The directory is removed when COMMAND ends, however it ends. SIGTERM, SIGHUP"
+        " and SIGINT are relayed to COMMAND. Exit status: COMMAND's (128+N when a"
+        " signal N killed it). Passwords come only from the environment or stdin.",
+    )
+    # one list in command-line order, so that -u and --password-env belong to the
+    # --login before them
+    p.add_argument(
+        "--login", metavar="REGISTRY", dest="run_items", action="append",
+        type=lambda v: ("login", v),
+        help="an account for REGISTRY (host[:port] or host/namespace); repeatable",
+    )
+    p.add_argument(
+        "-u", "--username", metavar="USER", dest="run_items", action="append",
+        type=lambda v: ("username", v), help="the user of the --login before it",
+    )
+    p.add_argument(
+        "--password-env", metavar="VAR", dest="run_items", action="append",
+        type=lambda v: ("password_env", v),
+        help="read the password of the --login before it from environment variable VAR",
+    )
+    p.add_argument(
+        "--password-stdin", action="store_true",
+        help="read the password from stdin (one --login only)",
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--keep-user-config", dest="isolated", action="store_false",
+        help="layer your Docker and containers configuration under the logins (default)",
+    )
+    mode.add_argument(
+        "--isolated", dest="isolated", action="store_true",
+        help="start from an empty configuration: only the --login accounts",
+    )
+    p.add_argument(
+        "run_command", nargs=argparse.REMAINDER, metavar="COMMAND", help=argparse.SUPPRESS
+    )
+    p.set_defaults(run_parser=p, isolated=False)
+
+
+def _run_logins(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[Any]:
+    import os
+
+    from .tempconfig import Login
+
+    groups: list[Dict[str, str]] = []
+    for field, value in args.run_items or []:
+        if field == "login":
+            groups.append({"login": value})
+            continue
+        flag = "-u" if field == "username" else "--password-env"
+        if not groups:
+            parser.error(f"{flag} {value!r} must follow the --login it belongs to")
+        if field in groups[-1]:
+            parser.error(f"{flag} given twice for --login {groups[-1]['login']!r}")
+        groups[-1][field] = value
+    if args.password_stdin and len(groups) != 1:
+        parser.error("--password-stdin needs exactly one --login")
+    logins = []
+    for group in groups:
+        where = f"--login {group['login']!r}"
+        if "username" not in group:
+            parser.error(f"{where} needs -u USER")
+        if "password_env" in group:
+            if args.password_stdin:
+                parser.error(f"{where}: --password-env and --password-stdin both given")
+            name = group["password_env"]
+            password = os.environ.get(name)
+            if not password:
+                state = "is not set" if password is None else "is empty"
+                parser.error(f"{where}: environment variable {name} {state}")
+        elif args.password_stdin:
+            password = _stdin_password()
+        else:
+            parser.error(f"{where} needs --password-env VAR or --password-stdin")
+        logins.append(Login(group["login"], group["username"], password))
+    return logins
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import warnings
+
+    from .errors import CommandError
+    from .tempconfig import run
+
+    parser: argparse.ArgumentParser = args.run_parser
+    command = list(args.run_command)
+    if command[:1] == ["--"]:
+        command = command[1:]
+    if not command:
+        parser.error("the COMMAND to run is missing (dockercreds run [OPTIONS] -- COMMAND)")
+    logins = _run_logins(args, parser)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        # printed as they come: before COMMAND starts, not after it
+        warnings.showwarning = lambda message, *_: _err(f"note: {message}")
+        try:
+            return run(command, logins, isolated=args.isolated)
+        except CommandError as exc:
+            _err(str(exc))
+            return exc.status
+
+
 # --- program ---------------------------------------------------------------------------
 
 _COMMANDS: Dict[str, tuple[Callable[..., None], Handler]] = {
@@ -515,6 +633,7 @@ _COMMANDS: Dict[str, tuple[Callable[..., None], Handler]] = {
     "token": (_add_token, _cmd_token),
     "k8s-secret": (_add_k8s_secret, _cmd_k8s_secret),
     "kubelet-plugin": (_add_kubelet_plugin, _cmd_kubelet_plugin),
+    "run": (_add_run, _cmd_run),
 }
 
 

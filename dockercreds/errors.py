@@ -26,6 +26,7 @@
     │   ├── UnsafeAuthError                   a credential would go where it must not
     │   └── LoginRefused                      the registry rejected the credentials at login
     ├── CredentialsNotFound (LookupError) no credentials where some were required
+    ├── CommandError                      ``dockercreds run`` could not start its command
     └── KubernetesError (ValueError)      a bad CredentialProviderRequest or Secret input
 
 Messages say what failed, on which value and where (file, key, helper), and what to do.
@@ -39,6 +40,7 @@ from typing import Optional
 __all__ = [
     "AuthError",
     "ChallengeError",
+    "CommandError",
     "ConfigError",
     "ConfigFormatError",
     "ConfigSyntaxError",
@@ -198,6 +200,19 @@ class LoginRefused(AuthError):
 
 class CredentialsNotFound(DockerCredsError, LookupError):
     """No credentials were found where some were required."""
+
+
+class CommandError(DockerCredsError):
+    """The command given to ``dockercreds run`` could not be started.
+
+    ``command`` is its name; ``status`` the exit status a shell gives (127: not found,
+    126: found but not executable).
+    """
+
+    def __init__(self, message: str, *, command: str, status: int) -> None:
+        super().__init__(message)
+        self.command = command
+        self.status = status
 
 
 class KubernetesError(DockerCredsError, ValueError):
