@@ -460,6 +460,8 @@ def _relaying(relay: _Relay) -> Iterator[None]:
     previous: Dict[int, Any] = {}
     try:
         for signum in _SIGNALS:
+            if signal.getsignal(signum) == signal.SIG_IGN:
+                continue  # nohup, a background job: the command inherits the ignore
             try:
                 previous[signum] = signal.signal(signum, relay)
             except ValueError:  # not the main thread: signals stay as they are
@@ -480,7 +482,8 @@ def run(
 
     A command killed by signal N gives 128+N, as shells do. SIGTERM, SIGHUP, SIGQUIT,
     SIGUSR1 and SIGUSR2 are relayed to the command, and SIGINT too unless it came from
-    the terminal (then the command got it already); the directory is removed once the
+    the terminal (then the command got it already); a signal ignored when ``run`` is
+    called (``nohup``) stays ignored, for the command too. The directory is removed once the
     command has ended. A signal that arrives before the command starts stops the set-up
     (the directory is removed) and gives 128+N. Raises
     :class:`~dockercreds.errors.CommandError` when the command cannot be started.

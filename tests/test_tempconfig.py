@@ -615,6 +615,20 @@ def test_cli_signal_is_relayed_then_directory_removed(
     assert user.leftovers() == []
 
 
+def test_cli_ignored_signal_stays_ignored(user: User) -> None:
+    # nohup dockercreds run -- CMD: CMD must still ignore SIGHUP
+    probe = "import signal; print(signal.getsignal(signal.SIGHUP) == signal.SIG_IGN)"
+    out = subprocess.run(
+        [DOCKERCREDS, "run", "--isolated", "--", sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+    )
+    assert (out.returncode, out.stdout) == (0, "True\n"), out.stderr
+
+
 _SHOW_USER = """
 import json, os, subprocess, sys, time
 me, other, registry = sys.argv[1:4]
