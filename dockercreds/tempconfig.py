@@ -28,6 +28,11 @@ What the files hold:
   environment; otherwise only its entries for the logged-in registries are removed.
 
 The user's files are only read, never opened for writing.
+
+A run killed outright (SIGKILL) cannot clean up: the directory holds a lock file that
+the kernel unlocks when the process dies, and the next run removes such directories
+(ours, unlocked, older than a minute). Under ``$XDG_RUNTIME_DIR`` (a per-user tmpfs)
+they also never reach a disk.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import tempfile
 import warnings
 from pathlib import Path
@@ -74,7 +80,10 @@ __all__ = ["Login", "TempConfig", "run", "temporary_config"]
 #: Names inside the temporary directory.
 DOCKER_FILE = "config.json"
 CONTAINERS_FILE = "auth.json"
+LOCK_FILE = ".dockercreds-run.lock"
 _PREFIX = "dockercreds-run-"
+#: Seconds after which an unlocked directory of a killed run is removed by the next run.
+STALE_AFTER = 60.0
 
 #: Signals relayed to the command by :func:`run` (and held back while the directory is
 #: being created or removed).
@@ -319,7 +328,9 @@ def _base_dir(env: Mapping[str, str]) -> Optional[str]:
     return None
 
 
-def _remove(directory: str) -> None:
+def _remove(directory: str, lock: List[int]) -> None:
+    """Remove ``directory``, then release its lock (``lock``: the descriptor, if any)."""
+
     def retry(func: Any, path: str, _exc: Any) -> None:
         # the command may have left a directory without write permission
         with contextlib.suppress(OSError):
@@ -327,9 +338,69 @@ def _remove(directory: str) -> None:
             func(path)
 
     with _signals_held():
-        shutil.rmtree(directory, onerror=retry)
-        if os.path.lexists(directory):
-            shutil.rmtree(directory, ignore_errors=True)
+        try:
+            shutil.rmtree(directory, onerror=retry)
+            if os.path.lexists(directory):
+                shutil.rmtree(directory, ignore_errors=True)
+        finally:
+            for fd in lock:
+                os.close(fd)
+
+
+def _hold_lock(directory: str, lock: List[int]) -> None:
+    """Create and lock ``directory``'s lock file for as long as the directory lives.
+
+    The lock tells :func:`_sweep` the directory is in use; the kernel releases it when
+    this process dies, however it dies.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no sweeping
+        return
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(os.path.join(directory, LOCK_FILE), flags, 0o600)  # noqa: PTH118
+    lock.append(fd)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def _sweep(base: str) -> None:
+    """Remove the directories of runs that were killed outright (SIGKILL, OOM killer).
+
+    Such a directory is ours (same owner), its lock file is older than
+    :data:`STALE_AFTER` seconds, and nobody holds the lock: its process is gone.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no sweeping
+        return
+    import time
+
+    now = time.time()
+    try:
+        entries = list(os.scandir(base))
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.name.startswith(_PREFIX):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
+                continue
+            flags = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+            fd = os.open(os.path.join(entry.path, LOCK_FILE), flags)  # noqa: PTH118
+        except OSError:
+            continue
+        try:
+            if now - os.fstat(fd).st_mtime < STALE_AFTER:
+                continue  # perhaps being set up right now
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # its run is alive
+            shutil.rmtree(entry.path, ignore_errors=True)
+        finally:
+            os.close(fd)
 
 
 def _write(path: Path, data: Dict[str, Any]) -> None:
@@ -343,7 +414,7 @@ def _link_docker_dir(user_dir: Path, directory: Path) -> None:
     except OSError:
         return
     for entry in entries:
-        if entry.name.startswith(DOCKER_FILE) or entry.name == CONTAINERS_FILE:
+        if entry.name.startswith(DOCKER_FILE) or entry.name in (CONTAINERS_FILE, LOCK_FILE):
             continue
         with contextlib.suppress(OSError):
             (directory / entry.name).symlink_to(entry)
@@ -380,10 +451,14 @@ def temporary_config(
         warnings.warn(note, UserWarning, stacklevel=2)
     auth_env = _docker_auth_env(env.get(ENV_AUTH_CONFIG), accounts, isolated)
 
+    base = _base_dir(env)
+    _sweep(base if base is not None else tempfile.gettempdir())
     with contextlib.ExitStack() as stack:
         with _signals_held():  # nothing may come between creating and registering it
-            directory = tempfile.mkdtemp(prefix=_PREFIX, dir=_base_dir(env))
-            stack.callback(_remove, directory)
+            directory = tempfile.mkdtemp(prefix=_PREFIX, dir=base)
+            lock: List[int] = []
+            stack.callback(_remove, directory, lock)
+            _hold_lock(directory, lock)
         # from here on, any exception (KeyboardInterrupt too) removes the directory
         path = Path(directory)
         _populate(path, docker_data, containers_data)

@@ -168,7 +168,9 @@ def test_isolated_holds_only_the_logins(user: User, monkeypatch: pytest.MonkeyPa
         assert stat.S_IMODE(directory.stat().st_mode) == 0o700
         for path in (temp.docker_config, temp.auth_file):
             assert stat.S_IMODE(path.stat().st_mode) == 0o600
-        assert sorted(p.name for p in directory.iterdir()) == ["auth.json", "config.json"]
+        assert sorted(p.name for p in directory.iterdir()) == [
+            ".dockercreds-run.lock", "auth.json", "config.json"
+        ]
         assert read_json(temp.docker_config) == {
             "auths": {"quay.io": entry("alice", "pw-a"), HUB_KEY: {"identitytoken": "tok"}}
         }
@@ -336,11 +338,14 @@ def test_docker_dir_entries_are_linked_not_copied(user: User) -> None:
     write_json(user.docker_file, {"auths": {}})
     with temporary_config([Login("quay.io", "new", "pw")]) as temp:
         names = sorted(p.name for p in temp.directory.iterdir())
-        assert names == ["auth.json", "cli-plugins", "config.json", "contexts"]
+        assert names == [".dockercreds-run.lock", "auth.json", "cli-plugins", "config.json",
+                         "contexts"]
         assert (temp.directory / "contexts").resolve() == (user.docker_dir / "contexts").resolve()
     assert (user.docker_dir / "contexts" / "meta").is_dir()  # removal did not follow links
     with temporary_config([Login("quay.io", "new", "pw")], isolated=True) as temp:
-        assert sorted(p.name for p in temp.directory.iterdir()) == ["auth.json", "config.json"]
+        assert sorted(p.name for p in temp.directory.iterdir()) == [
+            ".dockercreds-run.lock", "auth.json", "config.json"
+        ]
 
 
 def test_users_files_are_never_written(user: User) -> None:
@@ -419,6 +424,63 @@ def test_signal_right_after_the_directory_is_made_cannot_leak_it(
     with pytest.raises(KeyboardInterrupt), temporary_config([Login("quay.io", "u", "p")]):
         pytest.fail("entered")  # pragma: no cover
     assert user.leftovers() == []
+
+
+def _leftover(base: Path, name: str, age: float, locked: bool) -> Tuple[Path, Optional[int]]:
+    directory = base / f"dockercreds-run-{name}"
+    directory.mkdir(mode=0o700)
+    (directory / "config.json").write_text('{"auths": {"q.io": {"auth": "cTpx"}}}')
+    lock = directory / tempconfig.LOCK_FILE
+    lock.write_text("")
+    old = time.time() - age
+    os.utime(lock, (old, old))
+    fd = None
+    if locked:
+        import fcntl
+
+        fd = os.open(lock, os.O_RDWR)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    return directory, fd
+
+
+def test_directories_of_killed_runs_are_swept(user: User) -> None:
+    dead, _ = _leftover(user.runtime, "dead", 3600, locked=False)
+    alive, fd = _leftover(user.runtime, "alive", 3600, locked=True)
+    young, _ = _leftover(user.runtime, "young", 1, locked=False)  # may be starting up
+    unlocked = user.runtime / "dockercreds-run-nolock"
+    unlocked.mkdir()
+    other = user.runtime / "someone-else"
+    other.mkdir()
+    try:
+        with temporary_config([Login("quay.io", "u", "p")]):
+            pass
+    finally:
+        assert fd is not None
+        os.close(fd)
+    assert not dead.exists()
+    assert alive.exists() and young.exists() and unlocked.exists() and other.exists()
+
+
+def test_a_killed_run_is_swept_by_the_next(user: User) -> None:
+    started = user.tmp / "started"
+    proc = subprocess.Popen(
+        [DOCKERCREDS, "run", "--isolated", "--", sys.executable, "-c", _WAITER,
+         str(started), str(user.tmp / "got"), "0"],
+        stdin=subprocess.DEVNULL,
+    )
+    directory = Path(_wait_for(started, proc))
+    child = int((user.tmp / "started.pid").read_text())
+    try:
+        proc.kill()  # dockercreds itself: it cannot clean up
+        proc.wait(timeout=WAIT)
+        assert directory.exists()
+        lock = directory / tempconfig.LOCK_FILE
+        os.utime(lock, (time.time() - 3600,) * 2)
+        with temporary_config([Login("quay.io", "u", "p")]):
+            pass
+        assert not directory.exists()
+    finally:
+        os.kill(child, signal.SIGKILL)
 
 
 # --------------------------------------------------------------------------- run()
@@ -562,6 +624,7 @@ def on(signum, frame):
 for name in ("SIGTERM", "SIGHUP", "SIGINT"):
     if sys.argv[3] != "die":
         signal.signal(getattr(signal, name), on)
+open(sys.argv[1] + ".pid", "w").write(str(os.getpid()))
 open(sys.argv[1] + ".tmp", "w").write(os.environ["DOCKER_CONFIG"])
 os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 time.sleep(60)
