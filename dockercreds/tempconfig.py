@@ -286,10 +286,12 @@ def _docker_auth_env(
     try:
         data = json.loads(value)
     except ValueError:
-        return value  # not ours to fix: the command sees what it would have seen
-    auths = section(data, "auths", create=False) if isinstance(data, dict) else None
-    doomed = [k for k in auths or {} if _host(k) in hosts]
-    if auths is None or not doomed:
+        data = None
+    key = field_key(data, "auths") if isinstance(data, dict) else None
+    auths: Dict[str, Any] = data[key] if key is not None and isinstance(data[key], dict) else {}
+    doomed = [k for k in auths if _host(k) in hosts]
+    if not doomed:
+        # not ours to fix when it does not parse: the command sees what it would have
         return value
     for raw in doomed:
         del auths[raw]

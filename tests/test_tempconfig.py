@@ -319,6 +319,8 @@ def test_registry_auth_file_is_the_primary_containers_file(
         ('{"auths": {"https://quay.io": {"auth": "cTpx"}, "gcr.io": {"auth": "Zzpn"}}}', False,
          '{"auths": {"gcr.io": {"auth": "Zzpn"}}}'),
         ("not json", False, "not json"),
+        ('{"auths": 5}', False, '{"auths": 5}'),
+        ('{"Auths": {"quay.io": {}}, "x": 1}', False, '{"Auths": {}, "x": 1}'),
     ],
 )
 def test_docker_auth_config_loses_the_logged_in_registries(
