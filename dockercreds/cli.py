@@ -521,8 +521,9 @@ def _add_run(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         " private temporary directory that holds your configuration (helpers, credsStore,"
         " plaintext entries) plus the --login accounts, which win for their registries."
         " The directory is removed when COMMAND ends, however it ends. SIGTERM, SIGHUP"
-        " and SIGINT are relayed to COMMAND. Exit status: COMMAND's (128+N when a"
-        " signal N killed it). Passwords come only from the environment or stdin.",
+        " and SIGQUIT are relayed to COMMAND, and SIGINT unless it came from the terminal"
+        " (COMMAND got it already). Exit status: COMMAND's (128+N when a signal N killed"
+        " it). Passwords come only from the environment or stdin.",
     )
     # one list in command-line order, so that -u and --password-env belong to the
     # --login before them
