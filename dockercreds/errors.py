@@ -29,6 +29,10 @@
     ├── CommandError                      ``dockercreds run`` could not start its command
     └── KubernetesError (ValueError)      a bad CredentialProviderRequest or Secret input
 
+    UserWarning
+    └── HelperNotInstalledWarning         a credHelpers/credsStore helper is not on PATH;
+                                          the lookup went on without it (once per helper)
+
 Messages say what failed, on which value and where (file, key, helper), and what to do.
 They never contain a secret.
 """
@@ -50,6 +54,7 @@ __all__ = [
     "HelperError",
     "HelperFailed",
     "HelperNotInstalled",
+    "HelperNotInstalledWarning",
     "HelperProtocolError",
     "HelperTimeout",
     "InsecureKeyringError",
@@ -141,6 +146,20 @@ class HelperError(DockerCredsError):
 
 class HelperNotInstalled(HelperError):
     """The helper program is not on PATH."""
+
+
+class HelperNotInstalledWarning(UserWarning):
+    """A ``credHelpers``/``credsStore`` helper is not installed; the lookup went on.
+
+    Emitted once per helper per process. The lookup uses the ``auths`` entries (then
+    anonymous access) as if the helper had answered "not found". ``helper`` is the
+    suffix (``desktop`` for ``docker-credential-desktop``). ``strict=True`` (library) or
+    ``--strict`` (CLI) raise :class:`HelperNotInstalled` instead.
+    """
+
+    def __init__(self, message: str, *, helper: str = "") -> None:
+        super().__init__(message)
+        self.helper = helper
 
 
 class HelperTimeout(HelperError):

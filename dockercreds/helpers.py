@@ -11,9 +11,16 @@ Differences from the docker CLI, all on the safe side:
   30); the helper is killed when it runs past it;
 * ``get`` treats an exit-0 answer with empty Username and Secret as "not found"
   (docker-credential-pass 0.6.4 answers a missing entry that way);
+* at most :data:`OUTPUT_LIMIT` bytes (1 MiB) are read from its stdout and from its
+  stderr: a longer answer is a :class:`~dockercreds.errors.HelperProtocolError` and the
+  helper is killed; stderr past the limit is dropped;
+* the helper runs in its own process group (session): on a timeout or an oversized
+  answer the whole group is killed, so a shell script's children die with it, and a
+  child that keeps the pipes open after the helper exited is not waited for;
 * failures are typed errors (:mod:`dockercreds.errors`) that name the helper and the
-  action and quote its output with the secret replaced by ``***``; output of ``get``
-  that does not parse is never quoted, since it may hold a secret.
+  action and quote at most one clipped line of its output, with the secret replaced
+  by ``***``; output that parses as JSON or looks like a credentials answer is never
+  quoted, nor is output of ``get`` that does not parse, since it may hold a secret.
 """
 
 from __future__ import annotations
@@ -22,9 +29,12 @@ import contextlib
 import json
 import math
 import os
-from typing import Dict, List, Mapping, Optional, Tuple
+import re
+import time
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from . import protocol
+from ._log import debug_logger
 from .credentials import Credentials
 from .errors import (
     ConfigError,
@@ -40,6 +50,7 @@ from .errors import (
 __all__ = [
     "DEFAULT_TIMEOUT",
     "GO_HELPER_INPUT_LIMIT",
+    "OUTPUT_LIMIT",
     "PROGRAM_PREFIX",
     "TIMEOUT_ENV",
     "REDACTED",
@@ -58,10 +69,20 @@ DEFAULT_TIMEOUT = 30.0
 #: (docker-credential-pass/-secretservice 0.6.4 accept 65535 bytes plus the newline).
 GO_HELPER_INPUT_LIMIT = 64 * 1024
 
+#: Most bytes read from a helper's stdout, and from its stderr (1 MiB). A longer answer
+#: is refused; stderr past it is dropped. A real answer is a few hundred bytes.
+OUTPUT_LIMIT = 1024 * 1024
+
 #: What replaces a secret in any helper output we quote.
 REDACTED = "***"
-#: Longest helper output quoted in an exception message (the full text is on ``.output``).
-_MESSAGE_LIMIT = 400
+#: Longest line of helper output quoted in an exception message.
+_MESSAGE_LIMIT = 200
+#: How long a child of the helper may keep its pipes open after the helper exited.
+_EXIT_GRACE = 0.25
+#: How often the exit of a helper whose pipes stay open is checked for.
+_POLL_INTERVAL = 0.05
+_CHUNK = 65536
+_POSIX = os.name == "posix"
 
 
 def program_name(name: str) -> str:
@@ -164,11 +185,42 @@ def _embedded_secrets(text: str) -> List[str]:
     return found
 
 
+#: A field of a credentials answer followed by its value: ``"Secret": ...``,
+#: ``password=...``, ``Username: ...``.
+_CREDENTIAL_FIELD = re.compile(
+    r"""(?:secret|password|passwd|username|identitytoken|registrytoken|auth|token)"""
+    r"""["']?\s*[:=]""",
+    re.IGNORECASE,
+)
+
+
+def _looks_like_credentials(text: str) -> bool:
+    """True for output that parses as JSON or has the shape of a credentials answer.
+
+    Such output is never quoted: a helper that prints its answer and then fails (or
+    echoes its input) would otherwise put a secret in an error message.
+    """
+    stripped = text.strip()
+    if not stripped:
+        return False
+    if "{" in stripped or stripped[0] in '["' or _CREDENTIAL_FIELD.search(stripped):
+        return True
+    try:
+        json.loads(stripped)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
 def _one_line(text: str) -> str:
-    line = " ".join(part.strip() for part in text.splitlines() if part.strip())
-    if len(line) > _MESSAGE_LIMIT:
-        line = line[: _MESSAGE_LIMIT - 3] + "..."
-    return line
+    """The first non-blank line of ``text``, clipped."""
+    for part in text.splitlines():
+        line = " ".join(part.split())
+        if line:
+            if len(line) > _MESSAGE_LIMIT:
+                line = line[: _MESSAGE_LIMIT - 3] + "..."
+            return line
+    return ""
 
 
 def _decode(data: bytes) -> str:
@@ -294,6 +346,8 @@ class HelperClient:
 
         import subprocess  # lazy: keep `import dockercreds` cheap
 
+        log = debug_logger(__name__)
+        started = time.monotonic()
         try:
             proc = subprocess.Popen(
                 [self.program, action],
@@ -303,6 +357,9 @@ class HelperClient:
                 stderr=subprocess.PIPE,
                 env=env,
                 close_fds=True,
+                # its own process group: a timeout or an oversized answer kills the
+                # helper's children too (a shell script's `sleep`, `yes`)
+                start_new_session=_POSIX,
             )
         except FileNotFoundError:
             raise self._not_installed(action) from None
@@ -315,12 +372,25 @@ class HelperClient:
             ) from None
         with proc:
             try:
-                out, err = proc.communicate(payload.encode("utf-8"), timeout=timeout)
-            except subprocess.TimeoutExpired:
-                # SIGKILL, then reap it. Do not read the pipes to EOF: a grandchild that
-                # inherited them (a shell script's `sleep`) would keep us waiting.
-                proc.kill()
-                proc.wait()
+                out, err = _exchange(proc, payload.encode("utf-8"), started + timeout)
+            except _TooMuch:
+                _kill(proc)
+                if log:
+                    log.debug("%s %s: killed, more than %d bytes on stdout",
+                              self.program, action, OUTPUT_LIMIT)
+                raise HelperProtocolError(
+                    f"{self.program} {action} answered more than {OUTPUT_LIMIT // 1024} KiB"
+                    " on stdout and was killed (an answer is a few hundred bytes); check"
+                    " the helper's version and setup",
+                    helper=self.name,
+                    action=action,
+                ) from None
+            except _Deadline:
+                # SIGKILL to the group, then reap it. Do not read the pipes to EOF: a
+                # grandchild that inherited them would keep us waiting.
+                _kill(proc)
+                if log:
+                    log.debug("%s %s: killed after %g s", self.program, action, timeout)
                 raise HelperTimeout(
                     f"{self.program} {action} did not answer within {timeout:g} s and was "
                     f"killed; check that the helper's backend (keyring daemon, gpg-agent, "
@@ -329,8 +399,14 @@ class HelperClient:
                     action=action,
                 ) from None
             except BaseException:
-                proc.kill()
+                _kill(proc)
                 raise
+        if log:
+            log.debug(
+                "%s %s: exit %d after %.1f ms (%d bytes on stdout, %d on stderr)",
+                self.program, action, proc.returncode,
+                (time.monotonic() - started) * 1e3, len(out), len(err),
+            )
         return proc.returncode, out, err
 
     # -- errors ----------------------------------------------------------------------
@@ -355,18 +431,24 @@ class HelperClient:
         *,
         hint: str = "",
     ) -> HelperFailed:
-        out = self._redact_output(out, secrets)
-        err = self._redact_output(err, secrets)
-        shown = _one_line(out) or _one_line(err) or "no output"
-        combined = out.strip()
-        if err.strip():
-            combined = f"{combined}\n{err.strip()}" if combined else err.strip()
+        # Only output that cannot be a credentials answer is kept, redacted; the
+        # message quotes one clipped line of it (stdout first: the Go helpers print
+        # their errors there).
+        kept = [
+            self._redact_output(text, secrets).strip()
+            for text in (out, err)
+            if not _looks_like_credentials(text)
+        ]
+        shown = next((line for line in map(_one_line, kept) if line), "")
+        if not shown:
+            withheld = out.strip() or err.strip()
+            shown = "output not shown: it may hold a secret" if withheld else "no output"
         return HelperFailed(
             f"{self.program} {action} failed (exit {rc}): {shown}{hint}",
             helper=self.name,
             action=action,
             returncode=rc,
-            output=combined,
+            output="\n".join(text for text in kept if text),
         )
 
     @staticmethod
@@ -385,3 +467,98 @@ class HelperClient:
             helper=self.name,
             action=action,
         )
+
+
+# -- talking to the process --------------------------------------------------------------
+
+
+class _TooMuch(Exception):
+    """The helper wrote more than OUTPUT_LIMIT bytes on stdout."""
+
+
+class _Deadline(Exception):
+    """The helper ran past its deadline."""
+
+
+def _kill(proc: Any) -> None:
+    """SIGKILL the helper's process group (the helper too), then reap the helper."""
+    if _POSIX:
+        import signal
+
+        with contextlib.suppress(OSError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        proc.kill()
+    proc.wait()
+
+
+def _exchange(proc: Any, data: bytes, deadline: float) -> Tuple[bytes, bytes]:
+    """Write ``data`` to the helper's stdin and read its stdout and stderr, bounded.
+
+    Reads incrementally: stdout past :data:`OUTPUT_LIMIT` raises :class:`_TooMuch`,
+    stderr past it is dropped (still drained, so the helper is not blocked on it).
+    Past ``deadline`` (``time.monotonic()``) raises :class:`_Deadline`. When the helper
+    has exited but a child of it keeps the pipes open, the rest is given a short grace,
+    then the group is killed and what was read is the answer. Returns once the helper
+    has exited.
+    """
+    import selectors  # lazy: keep `import dockercreds` cheap
+
+    out = bytearray()
+    err = bytearray()
+    stdout_fd = proc.stdout.fileno()
+    view = memoryview(data)
+    pos = 0
+    exited_at: Optional[float] = None
+    with selectors.DefaultSelector() as sel:
+        if data:
+            os.set_blocking(proc.stdin.fileno(), False)
+            sel.register(proc.stdin, selectors.EVENT_WRITE)
+        else:
+            proc.stdin.close()
+        sel.register(proc.stdout, selectors.EVENT_READ, out)
+        sel.register(proc.stderr, selectors.EVENT_READ, err)
+        while any(key.events & selectors.EVENT_READ for key in sel.get_map().values()):
+            now = time.monotonic()
+            if now >= deadline:
+                raise _Deadline
+            if exited_at is None and proc.poll() is not None:
+                exited_at = now
+            if exited_at is not None and now >= exited_at + _EXIT_GRACE:
+                _kill(proc)  # the pipes are held by the helper's children
+                break
+            wait = min(deadline - now, _POLL_INTERVAL)
+            for key, _ in sel.select(wait):
+                fd = key.fd
+                if key.events & selectors.EVENT_WRITE:
+                    try:
+                        pos += os.write(fd, view[pos : pos + _CHUNK])
+                    except BrokenPipeError:
+                        pos = len(view)  # it stopped reading: its answer will say why
+                    if pos >= len(view):
+                        sel.unregister(key.fileobj)
+                        key.fileobj.close()  # type: ignore[union-attr]
+                    continue
+                chunk = os.read(fd, _CHUNK)
+                if not chunk:
+                    sel.unregister(key.fileobj)
+                    continue
+                buf: bytearray = key.data
+                if fd == stdout_fd:
+                    if len(buf) + len(chunk) > OUTPUT_LIMIT:
+                        raise _TooMuch
+                    buf += chunk
+                elif len(buf) < OUTPUT_LIMIT:
+                    buf += chunk[: OUTPUT_LIMIT - len(buf)]
+    if proc.stdin and not proc.stdin.closed:
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
+    remaining = deadline - time.monotonic()
+    if proc.returncode is None:
+        import subprocess
+
+        try:
+            proc.wait(max(remaining, 0.0))
+        except subprocess.TimeoutExpired:
+            raise _Deadline from None
+    return bytes(out), bytes(err)

@@ -14,6 +14,7 @@ aliases folded to ``docker.io``) and, for namespaces, the path. Nothing here doe
 
 from __future__ import annotations
 
+import re
 from typing import Dict, NamedTuple, Optional, Tuple
 
 from .errors import InvalidRegistry
@@ -64,12 +65,16 @@ def split_host_port(hostport: str) -> Tuple[str, Optional[str]]:
     if hostport.startswith("["):
         end = hostport.find("]")
         if end < 0:
-            raise InvalidRegistry(f"invalid registry {hostport!r}: unclosed '[' in IPv6 address")
+            raise InvalidRegistry(
+                f"invalid registry {without_userinfo(hostport)!r}: unclosed '[' in IPv6 address"
+            )
         host, rest = hostport[: end + 1], hostport[end + 1 :]
         if not rest:
             return host, None
         if not rest.startswith(":"):
-            raise InvalidRegistry(f"invalid registry {hostport!r}: text after ']'")
+            raise InvalidRegistry(
+                f"invalid registry {without_userinfo(hostport)!r}: text after ']'"
+            )
         return host, rest[1:]
     host, sep, port = hostport.partition(":")
     return host, (port if sep else None)
@@ -81,27 +86,45 @@ def _normalize_hostport(hostport: str, original: str) -> str:
     if host.startswith("["):
         inner = host[1:-1]
         if not inner or not set(inner) <= _IPV6_CHARS or ":" not in inner:
-            raise InvalidRegistry(f"invalid registry {original!r}: bad IPv6 address {host!r}")
+            raise InvalidRegistry(
+                f"invalid registry {without_userinfo(original)!r}:"
+                f" bad IPv6 address {without_userinfo(host)!r}"
+            )
     elif not host or not set(host) <= _HOST_CHARS:
         raise InvalidRegistry(
-            f"invalid registry {original!r}: {host!r} is not a host name"
+            f"invalid registry {without_userinfo(original)!r}:"
+            f" {without_userinfo(host)!r} is not a host name"
             " (expected host[:port], e.g. quay.io or localhost:5000)"
         )
     if port is not None:
         if not port.isdigit() or not port.isascii() or len(port) > 5:
-            raise InvalidRegistry(f"invalid registry {original!r}: bad port {port!r}")
+            raise InvalidRegistry(
+                f"invalid registry {without_userinfo(original)!r}:"
+                f" bad port {without_userinfo(port)!r}"
+            )
         return f"{host}:{port}"
     if host in HUB_ALIASES:
         return HUB_DOMAIN
     return host
 
 
+#: What follows the ``@`` of a one-component image reference with a digest
+#: (``ubuntu@sha256:...``); a host with a port (``localhost:5000``) does not count.
+_DIGEST_AFTER_AT = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:([a-zA-Z0-9=_-]+)")
+#: A query or fragment parameter whose value is a secret: ``?token=``, ``&access_token=``,
+#: ``#id_token=``, ``?password=``, ``?X-Amz-Signature=``, ``?api_key=``...
+_SECRET_PARAM = re.compile(
+    r"([?&#;][^=&#;?]*(?:token|pass|secret|key|auth|sig|cred)[^=&#;?]*=)([^&#;]*)",
+    re.IGNORECASE,
+)
+
+
 def _userinfo_end(text: str) -> Tuple[int, int]:
     """(start, end) of the user info in a key or URL (``end`` is its ``@``), or (-1, -1).
 
-    With a scheme, anything before an ``@`` in the authority is user info (a token may
-    be a bare user name: ``https://TOKEN@host``). Without one, only ``user:password@``
-    counts, so that ``name@sha256:...`` stays readable.
+    Anything before an ``@`` in the authority is user info (a token may be a bare user
+    name: ``TOKEN@host``, ``https://TOKEN@host``), except the digest of a one-component
+    image reference without a scheme (``ubuntu@sha256:...``).
     """
     scheme_end = text.find("://")
     start = scheme_end + 3 if scheme_end >= 0 else 0
@@ -109,18 +132,33 @@ def _userinfo_end(text: str) -> Tuple[int, int]:
     for sep in "/?#":
         authority = authority.partition(sep)[0]
     at = authority.rfind("@")
-    if at < 0 or (scheme_end < 0 and ":" not in authority[:at]):
+    if at < 0:
         return -1, -1
+    if scheme_end < 0:
+        digest = _DIGEST_AFTER_AT.fullmatch(authority[at + 1 :])
+        if digest and ":" not in authority[:at] and not (
+            digest.group(1).isdigit() and len(digest.group(1)) <= 5  # a port
+        ):
+            return -1, -1
     return start, start + at
 
 
 def without_userinfo(text: str) -> str:
-    """``text`` (a config key, URL or registry) with any user info replaced by ``***``.
+    """``text`` (a config key, URL, registry or image) with its secrets replaced by ``***``.
 
-    For messages: ``https://user:pw@quay.io/v1/`` -> ``https://***@quay.io/v1/``.
+    The one place that masks what a key or target may carry: user info in any spelling
+    (``https://user:pw@quay.io/v1/`` -> ``https://***@quay.io/v1/``, ``TOKEN@quay.io``
+    -> ``***@quay.io``) and secret query or fragment parameters
+    (``?token=abc`` -> ``?token=***``, also ``access_token``, ``password``, ``sig``...).
+    For every message, trace step and log record that shows a key or a target.
     """
     start, end = _userinfo_end(text)
-    return text if end < 0 else text[:start] + "***" + text[end:]
+    if end >= 0:
+        text = text[:start] + "***" + text[end:]
+    query = min((i for i in (text.find("?"), text.find("#")) if i >= 0), default=-1)
+    if query >= 0:
+        text = text[:query] + _SECRET_PARAM.sub(r"\1***", text[query:])
+    return text
 
 
 def parse_key(key: str) -> Key:
@@ -151,8 +189,8 @@ def parse_key(key: str) -> Key:
         for segment in path.split("/"):
             if not segment or "@" in segment or ":" in segment:
                 raise InvalidRegistry(
-                    f"invalid registry key {key!r}: a namespace is host/path without a tag"
-                    " or digest (e.g. quay.io/org)"
+                    f"invalid registry key {without_userinfo(key)!r}: a namespace is host/path"
+                    " without a tag or digest (e.g. quay.io/org)"
                 )
     return Key(_normalize_hostport(hostport, key), path, scheme)
 

@@ -13,14 +13,25 @@ For one registry and repository, each config source is asked in order (DESIGN.md
 2. When the store has nothing ("not found"), the most specific ``auths`` entry is used
    (deliberately unlike Docker, which ignores plaintext once a store is configured).
    An empty ``{}`` entry means "the store holds it": the source yields nothing more.
+
+A helper that is not installed counts as "not found", with a
+:class:`~dockercreds.errors.HelperNotInstalledWarning` once per helper per process
+(``strict=True`` raises :class:`~dockercreds.errors.HelperNotInstalled` instead); an
+installed helper that fails is an error. Helper answers are reused for a while
+(:mod:`dockercreds.helper_cache`). Each step is logged at DEBUG on
+``dockercreds.resolver`` (the same steps ``dockercreds explain`` prints).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sys
+import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, List, Optional, Protocol, Union
 
+from ._log import debug_logger
 from .config import (
     DockerConfig,
     docker_config_path,
@@ -28,7 +39,12 @@ from .config import (
     load_file,
 )
 from .credentials import Credentials
-from .errors import InvalidReference, InvalidRegistry
+from .errors import (
+    HelperNotInstalled,
+    HelperNotInstalledWarning,
+    InvalidReference,
+    InvalidRegistry,
+)
 from .registry import (
     HUB_DOMAIN,
     helper_server,
@@ -37,6 +53,9 @@ from .registry import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    from logging import Logger
+
+    from .helper_cache import HelperCache
     from .matcher import Match
     from .reference import Reference
 
@@ -70,16 +89,33 @@ class CredentialStore(Protocol):
 
 
 class Trace:
-    """Steps of a lookup, for ``dockercreds explain``. Never holds a secret."""
+    """Steps of a lookup, for ``dockercreds explain``. Never holds a secret.
+
+    Each step is also logged at DEBUG on ``dockercreds.resolver``.
+    """
 
     def __init__(self) -> None:
         self.steps: List[str] = []
 
     def __call__(self, message: str) -> None:
         self.steps.append(message)
+        log = debug_logger(__name__)
+        if log:
+            log.debug("%s", message)
 
     def __bool__(self) -> bool:
         return True
+
+
+class _LogTrace(Trace):
+    """The steps of a lookup nobody asked to trace, logged only (DEBUG enabled)."""
+
+    def __init__(self, log: Logger) -> None:
+        super().__init__()
+        self._log = log
+
+    def __call__(self, message: str) -> None:
+        self._log.debug("%s", message)
 
 
 def store_for(name: str) -> CredentialStore:
@@ -93,9 +129,23 @@ def store_for(name: str) -> CredentialStore:
     return HelperClient(name)
 
 
-def load_config(path: Union[str, os.PathLike[str], None] = None) -> DockerConfig:
-    """Load the Docker config file: ``path``, ``$DOCKER_CONFIG/config.json`` or ``~/.docker``."""
-    return load_file(path if path is not None else docker_config_path())
+def load_config(
+    path: Union[str, os.PathLike[str], None] = None,
+    *,
+    helper_cache_ttl: Optional[float] = None,
+) -> DockerConfig:
+    """Load the Docker config file: ``path``, ``$DOCKER_CONFIG/config.json`` or ``~/.docker``.
+
+    Lookups through the returned object ask each credential helper at most once per
+    server per ``helper_cache_ttl`` seconds (default: ``DOCKERCREDS_HELPER_CACHE_TTL``,
+    else 60; ``0`` asks every time). Answers are kept in memory only.
+    """
+    config = load_file(path if path is not None else docker_config_path())
+    if helper_cache_ttl is not None:
+        from .helper_cache import cache_for
+
+        cache_for(config, ttl=helper_cache_ttl)
+    return config
 
 
 def iter_configs(
@@ -110,12 +160,77 @@ def iter_configs(
         yield load_file(config)
 
 
-def _from_store(name: str, server: str, trace: Optional[Trace]) -> Optional[Credentials]:
-    store = store_for(name)
+_MISSING_WARNED: set[str] = set()  # helpers HelperNotInstalledWarning was given for
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside dockercreds."""
+    here = str(Path(__file__).parent)
+    frame = sys._getframe(1)
+    level = 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(here):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def _missing_helper(
+    name: str, routed_by: str, config: DockerConfig, trace: Optional[Trace]
+) -> None:
+    program = f"docker-credential-{name}"
+    if trace:
+        trace(
+            f"  {program} is not installed (not on PATH): skipped, as if it had answered"
+            " 'not found' (HelperNotInstalledWarning; strict=True or --strict make this"
+            " an error)"
+        )
+    if name in _MISSING_WARNED:
+        return
+    _MISSING_WARNED.add(name)
+    warnings.warn(
+        HelperNotInstalledWarning(
+            f"{program} is not installed (not on PATH), but {routed_by} in"
+            f" {config.source.label} names it; lookups skip it and use the auths entries,"
+            " then anonymous access. Install it or remove it from the config"
+            " (strict=True or --strict make this an error)",
+            helper=name,
+        ),
+        stacklevel=_caller_stacklevel(),
+    )
+
+
+def _from_store(
+    name: str,
+    server: str,
+    trace: Optional[Trace],
+    *,
+    routed_by: str = "credsStore",
+    config: Optional[DockerConfig] = None,
+    strict: bool = True,
+    cache: Optional[HelperCache] = None,
+) -> Optional[Credentials]:
     what = "the keyring (in-process)" if name == "keyring" else f"docker-credential-{name}"
     if trace:
         trace(f"  asking {what} for {server!r}")
-    creds = store.get(server)
+    hit = False
+    creds: Optional[Credentials] = None
+    if cache is not None:
+        hit, creds = cache.get(name, server)
+        if hit and trace:
+            trace(f"  {what}: answer reused from the last {cache.ttl:g} s (helper cache)")
+    if not hit:
+        store = store_for(name)
+        try:
+            creds = store.get(server)
+        except HelperNotInstalled:
+            if strict or config is None:
+                raise
+            _missing_helper(name, routed_by, config, trace)
+            return None
+        if creds is not None and creds.is_empty:
+            creds = None
+        if cache is not None:
+            cache.put(name, server, creds)
     if creds is None or creds.is_empty:
         if trace:
             trace(f"  {what}: not found")
@@ -139,20 +254,21 @@ def _trace_source(config: DockerConfig, trace: Trace) -> None:
 
 def _trace_match(match: Match, host: str, trace: Trace) -> None:
     where = f"namespace '{host}/{match.namespace}'" if match.namespace else f"host {host!r}"
-    trace(f"  auths key {match.key!r} matches ({where})")
+    key = without_userinfo(match.key)
+    trace(f"  auths key {key!r} matches ({where})")
     if match.shadowed:
         trace(
             "  collision: "
-            + ", ".join(repr(k) for k in match.shadowed)
-            + f" name the same place; {match.key!r} wins (canonical form first)"
+            + ", ".join(repr(without_userinfo(k)) for k in match.shadowed)
+            + f" name the same place; {key!r} wins (canonical form first)"
         )
     if match.entry.is_empty:
         trace(
-            f"  auths[{match.key!r}] is empty ({{}}): the credential store holds it;"
+            f"  auths[{key!r}] is empty ({{}}): the credential store holds it;"
             " nothing more from this source"
         )
     else:
-        trace(f"  auths[{match.key!r}]: username {match.entry.username!r}")
+        trace(f"  auths[{key!r}]: username {match.entry.username!r}")
 
 
 def _entry_credentials(config: DockerConfig, match: Match) -> Credentials:
@@ -174,8 +290,22 @@ def _entry_credentials(config: DockerConfig, match: Match) -> Credentials:
     return creds
 
 
+def _helper_cache(config: DockerConfig, given: Optional[HelperCache]) -> HelperCache:
+    """The cache a helper lookup uses: given, else the current one, else the config's."""
+    if given is not None:
+        return given
+    from .helper_cache import cache_for, current
+
+    return current() or cache_for(config)
+
+
 def _from_config(
-    config: DockerConfig, host: str, path: str, trace: Optional[Trace]
+    config: DockerConfig,
+    host: str,
+    path: str,
+    trace: Optional[Trace],
+    strict: bool = False,
+    helper_cache: Optional[HelperCache] = None,
 ) -> Optional[Credentials]:
     if trace:
         _trace_source(config, trace)
@@ -183,12 +313,14 @@ def _from_config(
         return None
     index = config.index
     store_name: Optional[str] = None
+    routed_by = "credsStore"
     helper = index.helper_for(host) if index.helpers else None
     if helper is not None:
         store_name = helper[0]
+        routed_by = f"credHelpers[{without_userinfo(helper[1])!r}]"
         if trace:
             trace(
-                f"  credHelpers[{helper[1]!r}] = {store_name!r}"
+                f"  {routed_by} = {store_name!r}"
                 + ("" if store_name else ": this file's auths, not credsStore (as Docker)")
             )
     elif config.creds_store:
@@ -196,7 +328,16 @@ def _from_config(
         if trace:
             trace(f"  credsStore = {store_name!r}")
     if store_name:
-        creds = _from_store(store_name, helper_server(host), trace)
+        cache = None if store_name == "keyring" else _helper_cache(config, helper_cache)
+        creds = _from_store(
+            store_name,
+            helper_server(host),
+            trace,
+            routed_by=routed_by,
+            config=config,
+            strict=strict,
+            cache=cache,
+        )
         if creds is not None:
             return creds
     match = index.lookup(host, path)
@@ -218,17 +359,29 @@ def resolve(
     config: ConfigArg = None,
     sources: Optional[str] = None,
     trace: Optional[Trace] = None,
+    strict: bool = False,
+    helper_cache: Optional[HelperCache] = None,
 ) -> Optional[Credentials]:
     """Credentials for repository ``path`` on registry ``host`` (normalized), or None.
 
     ``trace`` (a :class:`Trace`) collects the steps for ``dockercreds explain``.
+    ``strict``: a credential helper that is not installed raises
+    :class:`~dockercreds.errors.HelperNotInstalled` instead of being skipped with a
+    :class:`~dockercreds.errors.HelperNotInstalledWarning`. ``helper_cache``: where
+    helper answers are reused (:mod:`dockercreds.helper_cache`; default: the current
+    one, else the loaded config's).
     """
+    if trace is None:
+        log = debug_logger(__name__)
+        if log is not None:
+            trace = _LogTrace(log)
+            trace(f"lookup of registry {host!r}" + (f", repository {path!r}" if path else ""))
     if isinstance(config, DockerConfig):  # one loaded source: the common hot path
-        creds = _from_config(config, host, path, trace)
+        creds = _from_config(config, host, path, trace, strict, helper_cache)
     else:
         creds = None
         for cfg in iter_configs(config, sources):
-            creds = _from_config(cfg, host, path, trace)
+            creds = _from_config(cfg, host, path, trace, strict, helper_cache)
             if creds is not None:
                 break
     if trace:
@@ -239,25 +392,77 @@ def resolve(
     return creds
 
 
+def _refuse_secrets(text: str, what: str) -> None:
+    """Refuse an image or target that carries user info or a secret parameter, masked.
+
+    The reference grammar's messages quote their input; this one never shows the secret.
+    """
+    shown = without_userinfo(text)
+    if shown == text:
+        return
+    message = (
+        f"invalid {what} {shown!r}: it carries user info or a secret parameter"
+        " (user:password@, TOKEN@, ?token=); give the registry or image alone and"
+        " log in to store the credentials"
+    )
+    if what == "target":
+        raise InvalidRegistry(message)
+    raise InvalidReference(message, kind="invalid_format", text=shown)
+
+
 def _parse_image(image: str) -> Reference:
     from .reference import parse_normalized
 
-    return parse_normalized(image)
+    try:
+        return parse_normalized(image)
+    except InvalidReference:
+        _refuse_secrets(image, "reference format")
+        raise
 
 
 def get_credentials(
-    image: str, *, config: ConfigArg = None, sources: Optional[str] = None
+    image: str,
+    *,
+    config: ConfigArg = None,
+    sources: Optional[str] = None,
+    strict: bool = False,
+    helper_cache: Optional[HelperCache] = None,
 ) -> Optional[Credentials]:
-    """Credentials Docker (or Podman, with ``sources``) would use to pull ``image``."""
+    """Credentials Docker (or Podman, with ``sources``) would use to pull ``image``.
+
+    ``strict`` and ``helper_cache``: as for :func:`resolve`.
+    """
     ref = _parse_image(image)
-    return resolve(normalize_registry(ref.domain), ref.path, config=config, sources=sources)
+    return resolve(
+        normalize_registry(ref.domain),
+        ref.path,
+        config=config,
+        sources=sources,
+        strict=strict,
+        helper_cache=helper_cache,
+    )
 
 
 def get_registry_credentials(
-    registry: str, *, config: ConfigArg = None, sources: Optional[str] = None
+    registry: str,
+    *,
+    config: ConfigArg = None,
+    sources: Optional[str] = None,
+    strict: bool = False,
+    helper_cache: Optional[HelperCache] = None,
 ) -> Optional[Credentials]:
-    """Credentials for a whole registry (``quay.io``, ``https://index.docker.io/v1/``)."""
-    return resolve(normalize_registry(registry), "", config=config, sources=sources)
+    """Credentials for a whole registry (``quay.io``, ``https://index.docker.io/v1/``).
+
+    ``strict`` and ``helper_cache``: as for :func:`resolve`.
+    """
+    return resolve(
+        normalize_registry(registry),
+        "",
+        config=config,
+        sources=sources,
+        strict=strict,
+        helper_cache=helper_cache,
+    )
 
 
 _DIGEST_SUFFIX = re.compile(r"@[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-fA-F]{32,}")
@@ -284,15 +489,16 @@ def parse_target(target: str) -> tuple[str, str]:
     text = target.strip()
     if not text:
         raise InvalidRegistry("empty target: give a registry (quay.io) or an image (ubuntu)")
-    if "://" in text or (
-        "/" not in text
-        and ("." in text or ":" in text or text == "localhost")
-        and not _short_image(text)
-    ):
-        return normalize_registry(text), ""
     try:
+        if "://" in text or (
+            "/" not in text
+            and ("." in text or ":" in text or text == "localhost")
+            and not _short_image(text)
+        ):
+            return normalize_registry(text), ""
         ref = _parse_image(text)
-    except InvalidReference:
+    except (InvalidRegistry, InvalidReference):
+        _refuse_secrets(text, "target")  # never quote a secret the target carries
         raise
     return normalize_registry(ref.domain), ref.path
 

@@ -11,7 +11,15 @@ from dockercreds import errors
 CLASSES = [
     obj
     for name, obj in vars(errors).items()
-    if inspect.isclass(obj) and issubclass(obj, BaseException) and obj.__module__ == errors.__name__
+    if inspect.isclass(obj)
+    and issubclass(obj, BaseException)
+    and not issubclass(obj, Warning)
+    and obj.__module__ == errors.__name__
+]
+WARNINGS = [
+    obj
+    for obj in vars(errors).values()
+    if inspect.isclass(obj) and issubclass(obj, Warning) and obj.__module__ == errors.__name__
 ]
 
 #: errors about bad input also subclass ValueError (DESIGN.md public contract)
@@ -33,6 +41,15 @@ def test_the_tree_in_the_docstring_lists_every_class(cls: type) -> None:
     assert f" {cls.__name__}" in errors.__doc__
 
 
+@pytest.mark.parametrize("cls", WARNINGS, ids=lambda c: c.__name__)
+def test_warnings_are_user_warnings_in_the_tree(cls: type) -> None:
+    assert issubclass(cls, UserWarning)
+    assert not issubclass(cls, errors.DockerCredsError)
+    assert cls.__name__ in errors.__all__
+    assert errors.__doc__ is not None
+    assert f" {cls.__name__}" in errors.__doc__
+
+
 @pytest.mark.parametrize("name", sorted(INPUT_ERRORS))
 def test_input_errors_are_value_errors(name: str) -> None:
     assert issubclass(getattr(errors, name), ValueError)
@@ -40,7 +57,7 @@ def test_input_errors_are_value_errors(name: str) -> None:
 
 def test_all_is_sorted_and_complete() -> None:
     assert errors.__all__ == sorted(errors.__all__)
-    assert set(errors.__all__) == {c.__name__ for c in CLASSES}
+    assert set(errors.__all__) == {c.__name__ for c in CLASSES + WARNINGS}
 
 
 def test_context_attributes() -> None:

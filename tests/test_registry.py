@@ -145,6 +145,8 @@ USERINFO_KEYS = [
     "http://S3CR3T-xyz@localhost:5000",  # a token as the bare user name
     "user:S3CR3T-xyz@quay.io",
     "user:S3CR3T-xyz@quay.io/org",
+    "S3CR3T-xyz@quay.io",  # a bare token without a scheme
+    "S3CR3T-xyz@localhost:5000",
 ]
 
 
@@ -166,6 +168,17 @@ def test_key_with_userinfo_is_refused_without_echoing_it(raw: str) -> None:
         ("ubuntu@sha256:abc", "ubuntu@sha256:abc"),  # a digest, not user info
         ("quay.io/org/app@sha256:abc", "quay.io/org/app@sha256:abc"),
         ("http://[::1]:5000", "http://[::1]:5000"),
+        # other spellings of user info and secret parameters (issue 10 #11)
+        ("S3CR3T@quay.io", "***@quay.io"),
+        ("S3CR3T@quay.io/org/app:1", "***@quay.io/org/app:1"),
+        ("S3CR3T@localhost:5000", "***@localhost:5000"),
+        ("S3CR3T@127.0.0.1:5000/app", "***@127.0.0.1:5000/app"),
+        ("https://quay.io/v2/?token=S3CR3T&n=1", "https://quay.io/v2/?token=***&n=1"),
+        ("quay.io/app?access_token=S3CR3T", "quay.io/app?access_token=***"),
+        ("https://u:S3CR3T@quay.io/?Password=S3CR3T", "https://***@quay.io/?Password=***"),
+        ("https://quay.io/#id_token=S3CR3T", "https://quay.io/#id_token=***"),
+        ("https://s3.io/b?X-Amz-Signature=S3CR3T;a=1", "https://s3.io/b?X-Amz-Signature=***;a=1"),
+        ("quay.io/app?tag=1", "quay.io/app?tag=1"),
     ],
 )
 def test_without_userinfo(text: str, shown: str) -> None:
