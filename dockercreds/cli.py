@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Sequence
+import warnings
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
 
 from . import __version__
-from .errors import DockerCredsError
+from .errors import DockerCredsError, HelperNotInstalledWarning
 
 if TYPE_CHECKING:  # pragma: no cover
     from .credentials import Credentials
@@ -32,6 +33,21 @@ def _add_get(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("get", help="print the credentials for a registry or image")
     p.add_argument("target", metavar="TARGET", help="registry (quay.io) or image reference")
     _add_source_flags(p)
+    _add_strict(p)
+
+
+def _add_strict(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="a credential helper named in the config that is not installed is an error"
+        " (default: a warning, and the lookup goes on without it)",
+    )
+
+
+def _print_warnings(caught: List[warnings.WarningMessage]) -> None:
+    for warning in caught:
+        _err(f"warning: {warning.message}")
 
 
 def _sources(args: argparse.Namespace) -> Optional[str]:
@@ -41,14 +57,21 @@ def _sources(args: argparse.Namespace) -> Optional[str]:
 def _cmd_get(args: argparse.Namespace) -> int:
     from .errors import CredentialsNotFound
     from .protocol import encode_credentials
+    from .registry import without_userinfo
     from .resolver import parse_target, resolve
 
     host, path = parse_target(args.target)
-    creds = resolve(host, path, config=args.config, sources=_sources(args))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        creds = resolve(
+            host, path, config=args.config, sources=_sources(args), strict=args.strict
+        )
+    _print_warnings(caught)
     if creds is None or creds.is_empty:
         where = f"{host}/{path}" if path else host
         raise CredentialsNotFound(
-            f"no credentials for {where} (see: dockercreds explain {args.target})"
+            f"no credentials for {where} (see: dockercreds explain"
+            f" {without_userinfo(args.target)})"
         )
     if creds.registry_token and not (creds.password or creds.identity_token):
         # the helper protocol has no field for a registry token; print it as the secret
@@ -63,6 +86,7 @@ def _add_explain(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p = sub.add_parser("explain", help="show how the credentials for TARGET are found")
     p.add_argument("target", metavar="TARGET")
     _add_source_flags(p)
+    _add_strict(p)
     p.add_argument("--json", action="store_true", help="machine-readable trace")
 
 
@@ -75,17 +99,29 @@ def _secret_kind(creds: Credentials) -> str:
 def _cmd_explain(args: argparse.Namespace) -> int:
     import json
 
+    from .registry import without_userinfo
     from .resolver import Trace, parse_target, resolve
 
     trace = Trace()
     host, path = parse_target(args.target)
-    trace(f"target {args.target!r}: registry {host!r}" + (f", repository {path!r}" if path else ""))
+    shown = without_userinfo(args.target)
+    trace(f"target {shown!r}: registry {host!r}" + (f", repository {path!r}" if path else ""))
     if args.config:
         trace(f"config: only {args.config} (--config)")
     error: Optional[DockerCredsError] = None
     creds = None
     try:
-        creds = resolve(host, path, config=args.config, sources=_sources(args), trace=trace)
+        # a helper that is not installed is a step of the trace, not a second report
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", HelperNotInstalledWarning)
+            creds = resolve(
+                host,
+                path,
+                config=args.config,
+                sources=_sources(args),
+                trace=trace,
+                strict=args.strict,
+            )
     except DockerCredsError as exc:  # show how far the lookup got, then the error
         error = exc
         trace(f"error: {exc}")
@@ -638,24 +674,48 @@ _COMMANDS: Dict[str, tuple[Callable[..., None], Handler]] = {
 }
 
 
+def _add_verbose(p: argparse.ArgumentParser, default: object, text: str) -> None:
+    p.add_argument("-v", "--verbose", action="store_true", default=default, help=text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dockercreds",
         description="Container-registry credentials as Docker and Podman find them.",
     )
     parser.add_argument("--version", action="version", version=f"dockercreds {__version__}")
+    _add_verbose(
+        parser,
+        False,
+        "log each lookup step, helper run and cache hit on stderr (never a secret)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add, _ in _COMMANDS.values():
         add(sub)
+    for command in sub.choices.values():  # -v after the command works too
+        _add_verbose(command, argparse.SUPPRESS, argparse.SUPPRESS)
     return parser
+
+
+def _log_to_stderr() -> None:
+    """Show the ``dockercreds`` loggers' DEBUG records on stderr (``-v``)."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("dockercreds: debug: %(name)s: %(message)s"))
+    logger = logging.getLogger("dockercreds")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(list(argv) if argv is not None else None)
     handler = _COMMANDS[args.command][1]
+    if args.verbose:
+        _log_to_stderr()
     try:
-        return handler(args)
+        return _run(handler, args)
     except DockerCredsError as exc:
         _err(str(exc))
         return 1
@@ -666,6 +726,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 1
 
 
+
+
+def _run(handler: Handler, args: argparse.Namespace) -> int:
+    """Run one command; its lookups share one helper cache (each helper asked once)."""
+    from .helper_cache import HelperCache, using
+
+    with using(HelperCache()):
+        return handler(args)
 
 
 if __name__ == "__main__":  # pragma: no cover

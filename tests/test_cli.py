@@ -223,7 +223,7 @@ def test_explain_shows_the_steps_before_a_helper_failure(
     path = tmp_path / "config.json"
     path.write_text(json.dumps({"credsStore": "nosuchhelper", "auths": {"quay.io": {}}}))
     monkeypatch.setenv("PATH", str(tmp_path))
-    code, out, err = run(capsys, "explain", "--config", str(path), "quay.io")
+    code, out, err = run(capsys, "explain", "--strict", "--config", str(path), "quay.io")
     assert code == 1
     assert "credsStore = 'nosuchhelper'" in out
     assert "asking docker-credential-nosuchhelper for 'quay.io'" in out
