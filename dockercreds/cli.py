@@ -697,23 +697,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _log_to_stderr() -> None:
-    """Show the ``dockercreds`` loggers' DEBUG records on stderr (``-v``)."""
+def _log_to_stderr() -> Callable[[], None]:
+    """Show the ``dockercreds`` loggers' DEBUG records on stderr (``-v``); returns the undo."""
     import logging
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("dockercreds: debug: %(name)s: %(message)s"))
     logger = logging.getLogger("dockercreds")
+    level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
+
+    def undo() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+    return undo
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(list(argv) if argv is not None else None)
     handler = _COMMANDS[args.command][1]
-    if args.verbose:
-        _log_to_stderr()
+    undo_logging = _log_to_stderr() if args.verbose else None
     try:
         return _run(handler, args)
     except DockerCredsError as exc:
@@ -724,7 +730,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
-
+    finally:
+        if undo_logging is not None:
+            undo_logging()
 
 
 

@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import stat
+import subprocess
 import sys
 import time
 import uuid
@@ -34,6 +35,7 @@ from dockercreds.errors import (
 )
 from dockercreds.helpers import (
     GO_HELPER_INPUT_LIMIT,
+    OUTPUT_LIMIT,
     TIMEOUT_ENV,
     HelperClient,
     program_exists,
@@ -707,3 +709,120 @@ class TestSecretServiceContract(StoreContract):
         server = f"missing-{uuid.uuid4().hex[:8]}.example.test"
         assert store.get(server) is None
         store.erase(server)  # and erasing a missing entry succeeds
+
+
+# -- bounded output and process groups (issue 10 #5) -----------------------------------------
+
+ENDLESS = [
+    # (id, script body after the pid line, expected error)
+    ("stdout-yes", "exec yes\n", HelperProtocolError),
+    ("stdout-yes-in-child", "sh -c 'yes'\n", HelperProtocolError),
+    ("stderr-yes", "exec yes >&2\n", HelperTimeout),
+]
+
+
+@pytest.mark.parametrize("action", ["get", "store", "erase", "list"])
+@pytest.mark.parametrize(
+    ("body", "error"), [c[1:] for c in ENDLESS], ids=[c[0] for c in ENDLESS]
+)
+def test_endless_output_is_a_typed_error_and_the_helper_dies(
+    fakes: Fakes, action: str, body: str, error: type
+) -> None:
+    pidfile = fakes.tmp / "helper.pid"
+    client = fakes.script("flood", f"#!/bin/sh\necho $$ > {pidfile}\n{body}")
+    client.timeout = 1.0
+    with pytest.raises(error) as info:
+        _call(client, action)
+    exc = info.value
+    assert (exc.helper, exc.action) == ("flood", action)
+    assert f"docker-credential-flood {action}" in str(exc)
+    if error is HelperProtocolError:
+        assert "more than 1024 KiB on stdout" in str(exc)
+    _assert_gone(int(pidfile.read_text()))
+
+
+# Runs one call in a child interpreter whose address space is capped at 256 MiB: reading
+# an endless helper whole (the old communicate()) dies with MemoryError there.
+_CAPPED = """
+import resource, sys
+limit = 256 << 20
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+from dockercreds.helpers import HelperClient
+from dockercreds.errors import HelperError
+try:
+    getattr(HelperClient("flood", timeout=3), sys.argv[1])(*sys.argv[2:])
+except HelperError as exc:
+    print(type(exc).__name__)
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "error"), [c[1:] for c in ENDLESS], ids=[c[0] for c in ENDLESS]
+)
+def test_endless_output_uses_bounded_memory(fakes: Fakes, body: str, error: type) -> None:
+    fakes.script("flood", f"#!/bin/sh\n{body}")
+    proc = subprocess.run(
+        [sys.executable, "-c", _CAPPED, "get", "quay.io"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == error.__name__
+
+
+def test_stderr_past_the_limit_is_dropped(fakes: Fakes) -> None:
+    # 3 MiB on stderr, then a normal failure: the message and .output stay bounded.
+    client = fakes.script(
+        "noisy",
+        "#!/bin/sh\nhead -c 3145728 /dev/zero | tr '\\0' x >&2\necho 'gpg: no key'\nexit 2\n",
+    )
+    with pytest.raises(HelperFailed) as info:
+        client.list()
+    assert str(info.value) == "docker-credential-noisy list failed (exit 2): gpg: no key"
+    assert len(info.value.output) <= OUTPUT_LIMIT + 100
+
+
+def test_answer_up_to_the_limit_is_read(fakes: Fakes) -> None:
+    # A long but legal answer: padding spaces before the JSON, 1 MiB in all.
+    answer = _creds_json("alice", "pw")
+    pad = OUTPUT_LIMIT - len(answer)
+    client = fakes.script(
+        "big", f"#!/bin/sh\nhead -c {pad} /dev/zero | tr '\\0' ' '\nprintf '%s' '{answer}'\n"
+    )
+    creds = client.get("quay.io")
+    assert creds is not None and creds.password == "pw"
+    client = fakes.script(
+        "bigger",
+        f"#!/bin/sh\nhead -c {pad + 1} /dev/zero | tr '\\0' ' '\nprintf '%s' '{answer}'\n",
+    )
+    with pytest.raises(HelperProtocolError, match="more than 1024 KiB"):
+        client.get("quay.io")
+
+
+def test_child_keeping_the_pipes_open_is_not_waited_for(
+    fakes: Fakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The helper answers and exits; its background child keeps stdout open. The answer
+    # is used (not a timeout) and the child is killed with the helper's group.
+    childfile = fakes.tmp / "child.pid"
+    answer = _creds_json("alice", "pw")
+    fakes.script(
+        "leaky",
+        f"#!/bin/sh\nsleep 60 &\necho $! > {childfile}\nprintf '%s' '{answer}'\nexit 0\n",
+    )
+    monkeypatch.setenv(TIMEOUT_ENV, "20")
+    try:
+        creds = HelperClient("leaky").get("quay.io")
+        assert creds is not None and creds.username == "alice"
+        _wait_gone(int(childfile.read_text()))
+    finally:
+        if childfile.exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(childfile.read_text()), signal.SIGKILL)
+
+
+def test_helper_that_does_not_read_a_large_store_message(fakes: Fakes) -> None:
+    # More than a pipe buffer on stdin, never read: no hang, no BrokenPipeError.
+    client = fakes.script("deaf", "#!/bin/sh\necho 'will not read'\nexit 1\n")
+    client.timeout = 10
+    with pytest.raises(HelperFailed, match="will not read"):
+        client.store("quay.io", "alice", "s" * (4 * GO_HELPER_INPUT_LIMIT))
