@@ -386,7 +386,7 @@ def resolve(
                 break
     if trace:
         if creds is not None:
-            trace(f"result: {creds.source} ({creds.server!r})")
+            trace(f"result: {creds.source} ({without_userinfo(creds.server)!r})")
         else:
             trace("result: no credentials (anonymous)")
     return creds

@@ -230,3 +230,144 @@ def test_explain_shows_the_steps_before_a_helper_failure(
     assert out.rstrip().splitlines()[-1].startswith("error: ")
     assert err.startswith("dockercreds: ") and err.count("\n") == 1
     assert "docker-credential-nosuchhelper" in err
+
+
+# --- secrets carried by targets (issue 10 #11) ----------------------------------------
+
+DISTINCT = "Zq9-DISTINCT-s3cr3t"
+
+
+@pytest.mark.parametrize("command", ["get", "explain"])
+@pytest.mark.parametrize(
+    "target",
+    [f"{DISTINCT}@quay.io/app", f"{DISTINCT}@localhost:5000", f"quay.io/app?token={DISTINCT}",
+     f"https://u:{DISTINCT}@quay.io"],
+)
+def test_target_carrying_a_secret_is_refused_masked(
+    capsys: Any, config: Path, command: str, target: str
+) -> None:
+    code, out, err = run(capsys, command, "--config", str(config), target)
+    assert code == 1
+    assert DISTINCT not in out + err
+    assert "***" in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", ["get", "explain"])
+def test_url_target_with_a_token_query_is_masked(
+    capsys: Any, config: Path, command: str
+) -> None:
+    target = f"https://quay.io/v2/?access_token={DISTINCT}"
+    code, out, err = run(capsys, command, "--config", str(config), target)
+    assert code == 0
+    assert DISTINCT not in out + err
+    if command == "explain":
+        assert "target 'https://quay.io/v2/?access_token=***': registry 'quay.io'" in out
+
+
+# --- a helper that is not installed (issue 11 #3) ------------------------------------------
+
+
+@pytest.fixture
+def missing_helper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from dockercreds import resolver
+
+    monkeypatch.setattr(resolver, "_MISSING_WARNED", set())
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({
+        "credsStore": "desktop",
+        "auths": {"quay.io": {"auth": b64("quser:quay-secret-2")}, "gcr.io": {}},
+    }))
+    return path
+
+
+def test_get_goes_on_without_a_missing_helper(capsys: Any, missing_helper: Path) -> None:
+    code, out, err = run(capsys, "get", "--config", str(missing_helper), "quay.io")
+    assert code == 0
+    assert json.loads(out)["Secret"] == "quay-secret-2"
+    assert err.startswith("dockercreds: warning: docker-credential-desktop is not installed")
+    assert err.count("\n") == 1
+    code, out, err = run(capsys, "get", "--config", str(missing_helper), "gcr.io")
+    assert code == 1  # the marker says the store holds it: nothing found, no second warning
+    assert err.startswith("dockercreds: no credentials for gcr.io")
+
+
+@pytest.mark.parametrize("command", ["get", "explain"])
+def test_strict_makes_a_missing_helper_an_error(
+    capsys: Any, missing_helper: Path, command: str
+) -> None:
+    code, _, err = run(capsys, command, "--strict", "--config", str(missing_helper), "quay.io")
+    assert code == 1
+    assert err.startswith("dockercreds: docker-credential-desktop is not installed")
+    assert err.count("\n") == 1
+
+
+def test_explain_shows_a_missing_helper(capsys: Any, missing_helper: Path) -> None:
+    code, out, err = run(capsys, "explain", "--config", str(missing_helper), "quay.io")
+    assert code == 0
+    assert "docker-credential-desktop is not installed (not on PATH): skipped" in out
+    assert "auths['quay.io']: username 'quser'" in out
+    assert err == ""
+
+
+# --- one helper run per registry in one program run (issue 11 #4) ----------------------------
+
+_COUNTING = """#!/bin/sh
+read server
+echo "$server" >> {log}
+printf '{{"ServerURL":"%s","Username":"cu","Secret":"{secret}"}}' "$server"
+"""
+
+
+@pytest.fixture
+def counting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Tuple[Path, Path]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "asked.log"
+    helper = bin_dir / "docker-credential-count"
+    helper.write_text(_COUNTING.format(log=log, secret=DISTINCT))
+    helper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    monkeypatch.delenv("DOCKERCREDS_HELPER_CACHE_TTL", raising=False)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"credsStore": "count"}))
+    return path, log
+
+
+def test_one_run_asks_each_helper_once_per_registry(
+    capsys: Any, counting: Tuple[Path, Path]
+) -> None:
+    path, log = counting
+    argv = ["k8s-secret", "s", "--from-config", "--config", str(path), "-o", "json"]
+    for place in ("quay.io/a", "quay.io/b", "quay.io/c", "gcr.io/x", "gcr.io/y"):
+        argv += ["--registry", place]
+    code, _, _ = run(capsys, *argv)
+    assert code == 0
+    assert sorted(log.read_text().split()) == ["gcr.io", "quay.io"]
+
+
+# --- -v/--verbose (issue 11 #5) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_verbose_logs_the_lookup_on_stderr(
+    capsys: Any, counting: Tuple[Path, Path], where: str
+) -> None:
+    path, _ = counting
+    args = ["get", "--config", str(path), "quay.io"]
+    argv = ["-v", *args] if where == "before" else [*args, "-v"]
+    code, out, err = run(capsys, *argv)
+    assert code == 0
+    assert json.loads(out)["Secret"] == DISTINCT  # the answer itself, on stdout
+    assert DISTINCT not in err
+    lines = err.splitlines()
+    assert all(line.startswith("dockercreds: debug: dockercreds.") for line in lines)
+    text = "\n".join(lines)
+    assert "lookup of registry 'quay.io'" in text
+    assert "credsStore = 'count'" in text
+    assert "docker-credential-count get: exit 0 after" in text
+    assert "result: helper:count ('quay.io')" in text
+    # the handler is removed afterwards: a run without -v logs nothing
+    code, _, err = run(capsys, *args)
+    assert (code, err) == (0, "")

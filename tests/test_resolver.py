@@ -116,7 +116,8 @@ class Env:
         monkeypatch.setenv("XDG_RUNTIME_DIR", str(self.runtime))
         monkeypatch.setenv("XDG_CONFIG_HOME", str(self.config_home))
         monkeypatch.setenv("PATH", f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}")
-        for name in ("REGISTRY_AUTH_FILE", "DOCKER_AUTH_CONFIG", "DOCKERCREDS_HELPER_TIMEOUT"):
+        for name in ("REGISTRY_AUTH_FILE", "DOCKER_AUTH_CONFIG", "DOCKERCREDS_HELPER_TIMEOUT",
+                     "DOCKERCREDS_HELPER_CACHE_TTL"):
             monkeypatch.delenv(name, raising=False)
 
     # files
@@ -767,6 +768,330 @@ def test_list_registries(env: Env) -> None:
     })
     assert list_registries() == ["docker.io", "helper.io", "localhost:5000", "quay.io",
                                  "store.io"]
+
+
+# ------------------------------------------------- secrets in keys and targets (issue 10 #11)
+
+DISTINCT = "Zq9-DISTINCT-s3cr3t"
+
+SECRET_TARGETS = [
+    f"{DISTINCT}@quay.io/app",
+    f"{DISTINCT}@quay.io",
+    f"{DISTINCT}@localhost:5000/app",
+    f"https://u:{DISTINCT}@quay.io",
+    f"quay.io/app?token={DISTINCT}",
+    f"quay.io?access_token={DISTINCT}",
+    f"https://{DISTINCT}@quay.io/v2/",
+]
+
+
+@pytest.mark.parametrize("target", SECRET_TARGETS)
+def test_targets_carrying_a_secret_are_refused_masked(env: Env, target: str) -> None:
+    from dockercreds.errors import DockerCredsError
+    from dockercreds.resolver import parse_target
+
+    calls = [
+        lambda: get_credentials(target),
+        lambda: get_registry_credentials(target),
+        lambda: parse_target(target),
+    ]
+    for call in calls:
+        try:
+            call()
+        except DockerCredsError as error:
+            exc = error
+        else:
+            # a namespace key may contain '?': nothing to quote, nothing found
+            assert call is calls[1] and "?" in target
+            continue
+        for text in (str(exc), repr(exc), repr(exc.args), repr(vars(exc))):
+            assert DISTINCT not in text
+        assert "***" in str(exc)
+
+
+def test_trace_masks_secret_query_parameters_of_keys(env: Env) -> None:
+    env.helper("h", {})
+    env.docker({
+        "auths": {f"https://quay.io/v2/?token={DISTINCT}": entry("u", "p")},
+        "credHelpers": {f"https://gcr.io/?access_token={DISTINCT}": "h"},
+    })
+    trace = Trace()
+    assert resolve("quay.io", "x", trace=trace) is not None
+    assert resolve("gcr.io", "x", trace=trace) is None
+    text = "\n".join(trace.steps)
+    assert DISTINCT not in text
+    assert "auths key 'https://quay.io/v2/?token=***' matches" in text
+    assert "credHelpers['https://gcr.io/?access_token=***'] = 'h'" in text
+
+
+# ------------------------------------------- a helper that is not installed (issue 11 #3)
+
+
+@pytest.fixture
+def fresh_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forget which helpers were warned about (the warning comes once per process)."""
+    from dockercreds import resolver
+
+    monkeypatch.setattr(resolver, "_MISSING_WARNED", set())
+
+
+MISSING_CONFIGS = [
+    # (id, config, image, expected secret or None)
+    ("credHelpers-to-auths", {"credHelpers": {"quay.io": "desktop"},
+                              "auths": {"quay.io": entry("u", "plain")}}, "quay.io/x", "plain"),
+    ("credsStore-to-auths", {"credsStore": "desktop",
+                             "auths": {"quay.io": entry("u", "plain")}}, "quay.io/x", "plain"),
+    ("credsStore-anonymous", {"credsStore": "desktop"}, "quay.io/x", None),
+    ("marker-only", {"credsStore": "desktop", "auths": {"quay.io": {}}}, "quay.io/x", None),
+    ("hub", {"credsStore": "osxkeychain",
+             "auths": {HUB_KEY: entry("hu", "hub-plain")}}, "ubuntu", "hub-plain"),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "image", "expected"), [c[1:] for c in MISSING_CONFIGS],
+    ids=[c[0] for c in MISSING_CONFIGS],
+)
+@pytest.mark.usefixtures("fresh_warnings")
+def test_missing_helper_is_skipped_with_one_warning(
+    env: Env, data: Any, image: str, expected: Optional[str]
+) -> None:
+    from dockercreds.errors import HelperNotInstalledWarning
+
+    env.docker(data)
+    name = data.get("credsStore") or data["credHelpers"]["quay.io"]
+    with pytest.warns(HelperNotInstalledWarning) as caught:
+        assert secret_of(get_credentials(image)) == expected
+        for _ in range(3):  # once per helper per process
+            assert secret_of(get_credentials(image)) == expected
+            assert secret_of(get_credentials(image, config=load_config())) == expected
+    assert len(caught) == 1
+    warning = caught[0]
+    assert warning.message.helper == name  # type: ignore[union-attr]
+    assert f"docker-credential-{name} is not installed" in str(warning.message)
+    assert str(env.docker_file) in str(warning.message)
+    assert warning.filename == __file__  # points at the caller, not at dockercreds
+    with pytest.raises(HelperNotInstalled):
+        get_credentials(image, strict=True)
+    with pytest.raises(HelperNotInstalled):
+        get_registry_credentials(image.partition("/")[0] if "/" in image else "docker.io",
+                                 strict=True)
+
+
+@pytest.mark.usefixtures("fresh_warnings")
+def test_missing_helpers_warn_once_each(env: Env) -> None:
+    from dockercreds.errors import HelperNotInstalledWarning
+
+    env.docker({"credsStore": "desktop", "credHelpers": {"gcr.io": "not-here"}})
+    with pytest.warns(HelperNotInstalledWarning) as caught:
+        for image in ("quay.io/a", "gcr.io/b", "ghcr.io/c", "gcr.io/d"):
+            assert get_credentials(image) is None
+    helpers = sorted(w.message.helper for w in caught)  # type: ignore[union-attr]
+    assert helpers == ["desktop", "not-here"]
+
+
+@pytest.mark.usefixtures("fresh_warnings")
+def test_installed_helper_that_fails_is_still_an_error(env: Env) -> None:
+    env.helper("h", {}, mode="fail")
+    env.docker({"credsStore": "h", "auths": {"quay.io": entry("u", "plain")}})
+    with pytest.raises(HelperFailed):
+        get_credentials("quay.io/x")
+
+
+@pytest.mark.usefixtures("fresh_warnings")
+def test_trace_shows_the_missing_helper(env: Env) -> None:
+    env.docker({"credsStore": "desktop", "auths": {"quay.io": entry("u", "plain")}})
+    trace = Trace()
+    with pytest.warns(UserWarning):
+        assert secret_of(resolve("quay.io", "x", trace=trace)) == "plain"
+    text = "\n".join(trace.steps)
+    assert "docker-credential-desktop is not installed (not on PATH): skipped" in text
+    assert "auths['quay.io']: username 'u'" in text
+
+
+# ----------------------------------------------------------- helper answers reused (issue 11 #4)
+
+COUNTED_REGISTRIES = [f"r{i}.example.com" for i in range(10)]
+
+
+def _counting_env(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DOCKERCREDS_HELPER_CACHE_TTL", raising=False)
+    # five registries the helper knows, five it answers "not found" for
+    env.helper("count", {r: ("u", f"s-{r}") for r in COUNTED_REGISTRIES[:5]})
+    env.docker({"credsStore": "count"})
+
+
+def test_100_lookups_on_10_registries_run_the_helper_10_times(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _counting_env(env, monkeypatch)
+    config = load_config()
+    for i in range(100):
+        registry = COUNTED_REGISTRIES[i % 10]
+        creds = get_credentials(f"{registry}/team/app{i}:v1", config=config)
+        assert secret_of(creds) == (f"s-{registry}" if i % 10 < 5 else None)
+    assert sorted(env.calls("get")) == sorted(("count", r) for r in COUNTED_REGISTRIES)
+
+
+def test_helper_cache_ttl_zero_asks_every_time(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _counting_env(env, monkeypatch)
+    config = load_config(helper_cache_ttl=0)
+    for _ in range(3):
+        get_registry_credentials("r0.example.com", config=config)
+    assert len(env.calls("get")) == 3
+    monkeypatch.setenv("DOCKERCREDS_HELPER_CACHE_TTL", "0")
+    config = load_config()
+    for _ in range(3):
+        get_registry_credentials("r0.example.com", config=config)
+    assert len(env.calls("get")) == 6
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "nan", "inf"])
+def test_bad_helper_cache_ttl(env: Env, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    from dockercreds.errors import ConfigError, InvalidArgument
+
+    _counting_env(env, monkeypatch)
+    monkeypatch.setenv("DOCKERCREDS_HELPER_CACHE_TTL", value)
+    with pytest.raises(ConfigError, match="DOCKERCREDS_HELPER_CACHE_TTL"):
+        get_registry_credentials("r0.example.com", config=load_config())
+    monkeypatch.delenv("DOCKERCREDS_HELPER_CACHE_TTL")
+    with pytest.raises(InvalidArgument, match="helper_cache_ttl"):
+        load_config(helper_cache_ttl=float(value) if value != "abc" else -1.0)
+
+
+def test_helper_answers_expire(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dockercreds.helper_cache import HelperCache
+
+    _counting_env(env, monkeypatch)
+    now = [1000.0]
+    cache = HelperCache(60, clock=lambda: now[0])
+    for _ in range(3):
+        get_registry_credentials("r0.example.com", helper_cache=cache)  # config=None too
+        get_registry_credentials("r9.example.com", helper_cache=cache)
+    assert len(env.calls("get")) == 2
+    now[0] += 59.9
+    get_registry_credentials("r0.example.com", helper_cache=cache)
+    assert len(env.calls("get")) == 2
+    now[0] += 0.2
+    get_registry_credentials("r0.example.com", helper_cache=cache)
+    get_registry_credentials("r9.example.com", helper_cache=cache)  # misses expire too
+    assert len(env.calls("get")) == 4
+
+
+def test_invalidate_drops_one_registry_everywhere(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dockercreds import helper_cache
+
+    _counting_env(env, monkeypatch)
+    config = load_config()
+    other = load_config()
+    for cfg in (config, other):
+        for registry in ("r0.example.com", "r1.example.com"):
+            get_registry_credentials(registry, config=cfg)
+    assert len(env.calls("get")) == 4
+    helper_cache.invalidate("https://R0.example.com/v2/")  # any spelling of the registry
+    for cfg in (config, other):
+        for registry in ("r0.example.com", "r1.example.com"):
+            get_registry_credentials(registry, config=cfg)
+    assert env.calls("get")[4:] == [("count", "r0.example.com")] * 2
+    helper_cache.cache_for(config).clear()
+    get_registry_credentials("r1.example.com", config=config)
+    assert len(env.calls("get")) == 7
+
+
+def test_helper_errors_are_not_cached(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DOCKERCREDS_HELPER_CACHE_TTL", raising=False)
+    env.helper("h", {}, mode="fail")
+    env.docker({"credsStore": "h"})
+    config = load_config()
+    for _ in range(2):
+        with pytest.raises(HelperFailed):
+            get_credentials("quay.io/x", config=config)
+    assert len(env.calls("get")) == 2
+
+
+def test_keyring_is_asked_in_process_every_time(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The in-process keyring store runs no program: the helper cache leaves it alone.
+    from dockercreds import keyring_store
+    from dockercreds.helper_cache import HelperCache
+
+    asked: List[str] = []
+
+    class CountingKeyring:
+        def get(self, server: str) -> Credentials:
+            asked.append(server)
+            return Credentials.from_helper(server, "ku", "kp", source="keyring")
+
+    monkeypatch.setattr(keyring_store, "KeyringStore", CountingKeyring)
+    cache = HelperCache(60)
+    env.docker({"credsStore": "keyring"})
+    for _ in range(3):
+        assert secret_of(get_credentials("quay.io/x", helper_cache=cache)) == "kp"
+    assert asked == ["quay.io"] * 3
+    assert "entries=0" in repr(cache)
+
+
+# ------------------------------------------------------------------ logging (issue 11 #5)
+
+
+def _records_without(caplog: pytest.LogCaptureFixture, secrets: List[str]) -> List[str]:
+    messages = []
+    for record in caplog.records:
+        assert record.name.startswith("dockercreds.")
+        texts = [record.getMessage(), repr(record.args), repr(record.msg)]
+        for text in texts:
+            for secret in secrets:
+                assert secret not in text, (secret, text)
+        messages.append(record.getMessage())
+    return messages
+
+
+def test_logging_shows_every_step_and_no_secret(
+    env: Env, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    monkeypatch.delenv("DOCKERCREDS_HELPER_CACHE_TTL", raising=False)
+    env.helper("h", {"quay.io": ("hu", f"helper-{DISTINCT}")})
+    env.docker({"credsStore": "h", "auths": {
+        "gcr.io": entry("gu", f"file-{DISTINCT}"),
+        f"https://ghcr.io/?token={DISTINCT}": entry("tu", f"tok-{DISTINCT}"),
+    }})
+    config = load_config()
+    trace = Trace()
+    with caplog.at_level(logging.DEBUG, logger="dockercreds"):
+        for image in ("quay.io/x", "gcr.io/y", "ghcr.io/z", "quay.io/x"):
+            assert get_credentials(image, config=config) is not None
+        traced = resolve("gcr.io", "y", config=config, trace=trace)
+        assert traced is not None
+    messages = _records_without(caplog, [DISTINCT, b64(f"gu:file-{DISTINCT}")])
+    text = "\n".join(messages)
+    for step in trace.steps:  # every step explain prints is logged
+        assert step in messages
+    assert "lookup of registry 'quay.io', repository 'x'" in text
+    assert "asking docker-credential-h for 'quay.io'" in text
+    assert "docker-credential-h get: exit 0 after" in text  # a helper run, with its duration
+    assert "cached answer (username 'hu')" in text  # the second quay.io lookup
+    assert "?token=***" in text
+    assert len(env.calls("get")) == 3  # one run per registry: the rest are cache hits
+    root = logging.getLogger("dockercreds")
+    assert [type(h) for h in root.handlers] == [logging.NullHandler]
+
+
+def test_lookups_do_not_import_logging() -> None:
+    code = (
+        "import sys, dockercreds\n"
+        f"dockercreds.get_credentials('quay.io/x', config={str(EXAMPLE)!r})\n"
+        "print('logging' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
 
 
 # --------------------------------------------------------------------------- oracles
