@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Sequence
 
 from . import __version__
 from .errors import DockerCredsError, HelperNotInstalledWarning
@@ -45,11 +45,6 @@ def _add_strict(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _print_warnings(caught: List[warnings.WarningMessage]) -> None:
-    for warning in caught:
-        _err(f"warning: {warning.message}")
-
-
 def _sources(args: argparse.Namespace) -> Optional[str]:
     return "all" if getattr(args, "containers", False) else None
 
@@ -61,12 +56,7 @@ def _cmd_get(args: argparse.Namespace) -> int:
     from .resolver import parse_target, resolve
 
     host, path = parse_target(args.target)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        creds = resolve(
-            host, path, config=args.config, sources=_sources(args), strict=args.strict
-        )
-    _print_warnings(caught)
+    creds = resolve(host, path, config=args.config, sources=_sources(args), strict=args.strict)
     if creds is None or creds.is_empty:
         where = f"{host}/{path}" if path else host
         raise CredentialsNotFound(
@@ -737,10 +727,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _run(handler: Handler, args: argparse.Namespace) -> int:
-    """Run one command; its lookups share one helper cache (each helper asked once)."""
+    """Run one command; its lookups share one helper cache (each helper asked once).
+
+    A :class:`HelperNotInstalledWarning` is one line on stderr, whichever command
+    looked up credentials (get, token, k8s-secret, kubelet-plugin).
+    """
     from .helper_cache import HelperCache, using
 
-    with using(HelperCache()):
+    shown = warnings.showwarning
+
+    def show(message: Any, category: Any, *rest: Any, **kwargs: Any) -> None:
+        if issubclass(category, HelperNotInstalledWarning):
+            _err(f"warning: {message}")
+        else:
+            shown(message, category, *rest, **kwargs)
+
+    with using(HelperCache()), warnings.catch_warnings():
+        warnings.showwarning = show
         return handler(args)
 
 

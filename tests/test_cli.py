@@ -303,6 +303,17 @@ def test_strict_makes_a_missing_helper_an_error(
     assert err.count("\n") == 1
 
 
+def test_any_command_warns_in_one_line(capsys: Any, missing_helper: Path) -> None:
+    argv = ["k8s-secret", "s", "--from-config", "--config", str(missing_helper),
+            "--registry", "quay.io", "-o", "json"]
+    code, out, err = run(capsys, *argv)
+    assert code == 0
+    exported = json.loads(base64.b64decode(json.loads(out)["data"][".dockerconfigjson"]))
+    assert list(exported["auths"]) == ["quay.io"]
+    assert err.startswith("dockercreds: warning: docker-credential-desktop is not installed")
+    assert err.count("\n") == 1
+
+
 def test_explain_shows_a_missing_helper(capsys: Any, missing_helper: Path) -> None:
     code, out, err = run(capsys, "explain", "--config", str(missing_helper), "quay.io")
     assert code == 0
