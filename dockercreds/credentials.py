@@ -107,8 +107,10 @@ class Credentials:
             if getattr(self, name)
         ]
         secret = "+".join(kinds) if kinds else "none"
+        from .registry import without_userinfo  # a key may carry ?token=... or user@
+
         return (
-            f"<Credentials server={self.server!r} username={self.username!r} "
+            f"<Credentials server={without_userinfo(self.server)!r} username={self.username!r} "
             f"secret={secret}(hidden) source={self.source!r}>"
         )
 

@@ -73,6 +73,12 @@ def test_replace_keeps_other_fields() -> None:
     )
 
 
+def test_text_masks_a_secret_in_the_server_key() -> None:
+    creds = Credentials(f"https://quay.io/v2/?token={SECRET}", username="alice", password="p")
+    assert SECRET not in repr(creds)
+    assert "server='https://quay.io/v2/?token=***'" in repr(creds)
+
+
 @pytest.mark.parametrize(
     ("fields", "kind"),
     [
