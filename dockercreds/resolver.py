@@ -217,7 +217,7 @@ def _from_store(
     if cache is not None:
         hit, creds = cache.get(name, server)
         if hit and trace:
-            trace(f"  {what}: answer reused from the last {cache.ttl:g} s (helper cache)")
+            trace(f"  {what}: answer reused from the helper cache (kept {cache.ttl:g} s)")
     if not hit:
         store = store_for(name)
         try:
