@@ -711,7 +711,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     handler = _COMMANDS[args.command][1]
     undo_logging = _log_to_stderr() if args.verbose else None
     try:
-        return _run(handler, args)
+        return _in_context(handler, args)
     except DockerCredsError as exc:
         _err(str(exc))
         return 1
@@ -726,7 +726,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 
-def _run(handler: Handler, args: argparse.Namespace) -> int:
+def _in_context(handler: Handler, args: argparse.Namespace) -> int:
     """Run one command; its lookups share one helper cache (each helper asked once).
 
     A :class:`HelperNotInstalledWarning` is one line on stderr, whichever command
