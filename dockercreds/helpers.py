@@ -533,6 +533,8 @@ def _exchange(proc: Any, data: bytes, deadline: float) -> Tuple[bytes, bytes]:
                 if key.events & selectors.EVENT_WRITE:
                     try:
                         pos += os.write(fd, view[pos : pos + _CHUNK])
+                    except BlockingIOError:
+                        continue  # the pipe filled up meanwhile
                     except BrokenPipeError:
                         pos = len(view)  # it stopped reading: its answer will say why
                     if pos >= len(view):
