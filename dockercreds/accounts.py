@@ -184,6 +184,7 @@ def login(
     plaintext secret for that registry is removed from it; a ``store=`` the file does not
     already route the registry to gets a ``credHelpers[key]`` entry, so lookups ask it.
     """
+    from .helper_cache import invalidate
     from .writer import PlaintextStorageWarning, section, update_config
 
     host = normalize_registry(registry.strip() or HUB_DOMAIN)  # "" is Docker Hub, as in Docker
@@ -211,6 +212,7 @@ def login(
             auths[server] = strip_secrets(auths.get(server), fields)
 
         update_config(path, put_plain)
+        invalidate(host)
         warnings.warn(
             PlaintextStorageWarning(
                 f"Your credentials are stored unencrypted in '{path.absolute()}'."
@@ -228,6 +230,7 @@ def login(
             # keep answering with the old one: remove it before storing under a new one.
             target.erase(each)
         target.store(each, user, secret)
+    invalidate(host)
 
     def put_marker(data: Dict[str, Any]) -> None:
         auths = section(data, "auths")
@@ -291,6 +294,7 @@ def logout(registry: str, *, config: PathArg = None) -> bool:
     a warning; other store errors are raised after the file has been cleaned.
     """
     from .errors import DockerCredsError, HelperNotInstalled
+    from .helper_cache import invalidate
     from .writer import resolve_target, section
 
     key = parse_key(registry.strip() or HUB_DOMAIN)
@@ -338,6 +342,7 @@ def logout(registry: str, *, config: PathArg = None) -> bool:
 
     if exists:
         removed = _changed(path, drop_host) or removed
+    invalidate(host)
     if problems:
         raise problems[0]
     return removed

@@ -44,6 +44,7 @@ from .accounts import HUB_ALIAS, config_path, route_keys, settings_of, strip_sec
 from .config import AuthEntry, DockerConfig, Source, parse_config_text
 from .credentials import TOKEN_USERNAME
 from .errors import ConfigWriteError, DockerCredsError, InvalidRegistry
+from .helper_cache import invalidate
 from .matcher import rank_key
 from .registry import helper_server, normalize_registry, parse_key, without_userinfo
 from .writer import field_key, read_config, section, update_config
@@ -279,6 +280,7 @@ class _Undo:
     ) -> None:
         self.before.append((server, previous))
         self.target.store(server, *pair)
+        invalidate(server)
 
     def run(self, store_name: str) -> List[str]:
         """Undo every store, newest first; returns what could not be undone (no secrets)."""
@@ -289,6 +291,7 @@ class _Undo:
                     self.target.erase(server)
                 else:
                     self.target.store(server, *previous)
+                invalidate(server)
             except DockerCredsError as exc:
                 problems.append(
                     f"could not take the copy for {server} back out of {store_name!r}"

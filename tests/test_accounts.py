@@ -395,6 +395,24 @@ def test_login_through_a_real_helper_program(
     assert read(conf)["auths"] == {}
 
 
+def test_login_and_logout_drop_cached_helper_answers(
+    conf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A loaded config reuses helper answers (misses too); a login or logout made in the
+    same process must not leave a stale answer behind."""
+    from dockercreds import load_config
+
+    install_fake_helper(tmp_path / "bin", monkeypatch, "rec")
+    write(conf, {"credHelpers": {"127.0.0.1:5000": "rec"}})
+    loaded = load_config(conf)
+    assert get_registry_credentials("127.0.0.1:5000", config=loaded) is None  # cached miss
+    login("127.0.0.1:5000", "alice", "s3cret", config=conf)
+    found = get_registry_credentials("127.0.0.1:5000", config=loaded)
+    assert found is not None and found.password == "s3cret"
+    assert logout("127.0.0.1:5000", config=conf) is True
+    assert get_registry_credentials("127.0.0.1:5000", config=loaded) is None
+
+
 def test_login_with_a_new_username_erases_the_old_entry(
     conf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
