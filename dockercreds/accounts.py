@@ -12,7 +12,8 @@ helper. :mod:`dockercreds.migrate` builds on the same pieces.
 way containers/image does, through the same locked writer:
 
 * the file: ``config=`` if given, else podman's (``REGISTRY_AUTH_FILE`` >
-  ``$XDG_RUNTIME_DIR/containers/auth.json``);
+  ``$DOCKER_CONFIG/config.json`` > ``$XDG_RUNTIME_DIR/containers/auth.json``, as
+  containers/common picks it);
 * keys as ``podman login`` writes them: ``host[:port]`` (``docker.io`` for Docker Hub),
   or a namespace ``host[:port]/path`` when the registry names one (``quay.io/org``);
 * ``credHelpers[host]`` (exact key, as containers/image reads it) routes the secret to
@@ -29,7 +30,7 @@ import json
 import os
 import warnings
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from . import resolver
 from .config import DockerConfig, containers_auth_paths, docker_config_path, encode_auth
@@ -46,6 +47,7 @@ __all__ = [
     "SECRET_FIELDS",
     "config_path",
     "containers_key",
+    "containers_write_path",
     "login",
     "logout",
     "namespace_of",
@@ -85,15 +87,32 @@ def config_path(config: PathArg, target: str = DOCKER) -> Path:
     """The file a write changes: ``config``, else the default file of ``target``.
 
     Docker: ``$DOCKER_CONFIG/config.json`` or ``~/.docker/config.json``. Containers:
-    the file podman writes, ``REGISTRY_AUTH_FILE`` > ``$XDG_RUNTIME_DIR/containers/auth.json``
-    (``/run/containers/$UID/auth.json`` without ``XDG_RUNTIME_DIR``).
+    the file podman writes (:func:`containers_write_path`).
     """
     _check_target(target)
     if config is not None:
         return Path(config)
     if target == CONTAINERS:
-        return containers_auth_paths()[0]
+        return containers_write_path()
     return docker_config_path()
+
+
+def containers_write_path(environ: Optional[Mapping[str, str]] = None) -> Path:
+    """The file ``podman login`` (and skopeo, buildah) writes by default.
+
+    ``REGISTRY_AUTH_FILE``, else ``$DOCKER_CONFIG/config.json`` when ``DOCKER_CONFIG`` is
+    set (containers/common's default auth file: podman then writes, in its own format,
+    into Docker's file and reads only that), else ``$XDG_RUNTIME_DIR/containers/auth.json``
+    (``/run/containers/$UID/auth.json`` without ``XDG_RUNTIME_DIR``).
+    """
+    env = os.environ if environ is None else environ
+    explicit = env.get("REGISTRY_AUTH_FILE")
+    if explicit:
+        return Path(explicit)
+    docker = env.get("DOCKER_CONFIG")
+    if docker:
+        return Path(docker) / "config.json"
+    return containers_auth_paths(env)[0]
 
 
 def containers_key(registry: str) -> Tuple[str, str]:

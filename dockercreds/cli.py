@@ -158,8 +158,9 @@ def _add_target_flags(p: argparse.ArgumentParser) -> None:
     where.add_argument("--config", metavar="PATH", help="the Docker config file to change")
     where.add_argument(
         "--containers", action="store_true",
-        help="change the containers auth file podman uses (REGISTRY_AUTH_FILE, else"
-        " $XDG_RUNTIME_DIR/containers/auth.json) instead, in its format",
+        help="change the auth file podman writes (REGISTRY_AUTH_FILE, else"
+        " $DOCKER_CONFIG/config.json, else $XDG_RUNTIME_DIR/containers/auth.json) instead,"
+        " in podman's format",
     )
     where.add_argument(
         "--authfile", metavar="PATH",

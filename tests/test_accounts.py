@@ -882,13 +882,20 @@ def test_containers_default_file_is_podmans(
     runtime = tmp_path / "run"
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
+    monkeypatch.delenv("DOCKER_CONFIG", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     quiet_login("quay.io", "alice", "pw1", target="containers")
     made = runtime / "containers" / "auth.json"
     assert read(made)["auths"] == {"quay.io": {"auth": b64("alice:pw1")}}
     assert (made.stat().st_mode & 0o777, made.parent.stat().st_mode & 0o777) == (0o600, 0o700)
-    assert not (tmp_path / "docker" / "config.json").exists()
-    # REGISTRY_AUTH_FILE wins, as in podman
+    assert not (tmp_path / "home").exists()  # ~/.docker untouched
+    # DOCKER_CONFIG makes podman write (its format) into Docker's file: so do we
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
+    quiet_login("quay.io/org", "olga", "pw3", target="containers")
+    assert read(tmp_path / "docker" / "config.json")["auths"] == {
+        "quay.io/org": {"auth": b64("olga:pw3")}
+    }
+    # REGISTRY_AUTH_FILE wins over both, as in podman
     explicit = tmp_path / "explicit.json"
     monkeypatch.setenv("REGISTRY_AUTH_FILE", str(explicit))
     quiet_login("ghcr.io", "bob", "pw2", target="containers")
@@ -897,6 +904,21 @@ def test_containers_default_file_is_podmans(
     assert accounts.config_path(None, "containers") == explicit
     assert logout("ghcr.io", target="containers") is True
     assert read(explicit)["auths"] == {}
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"REGISTRY_AUTH_FILE": "/a.json", "DOCKER_CONFIG": "/d", "XDG_RUNTIME_DIR": "/r"},
+         "/a.json"),
+        ({"DOCKER_CONFIG": "/d", "XDG_RUNTIME_DIR": "/r"}, "/d/config.json"),
+        ({"REGISTRY_AUTH_FILE": "", "DOCKER_CONFIG": "", "XDG_RUNTIME_DIR": "/r"},
+         "/r/containers/auth.json"),
+        ({"HOME": "/h"}, f"/run/containers/{os.getuid()}/auth.json"),
+    ],
+)
+def test_containers_write_path(env: Dict[str, str], expected: str) -> None:
+    assert accounts.containers_write_path(env) == Path(expected)
 
 
 def test_containers_target_is_checked(authfile: Path) -> None:
@@ -914,7 +936,7 @@ def test_containers_login_then_lookup_with_containers_sources(
 ) -> None:
     path = tmp_path / "auth.json"
     monkeypatch.setenv("REGISTRY_AUTH_FILE", str(path))
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))  # REGISTRY_AUTH_FILE wins
     quiet_login("quay.io", "alice", "pw1", target="containers")
     quiet_login("quay.io/org", "olga", "pw2", target="containers")
     found = get_registry_credentials("quay.io", sources="containers")
@@ -1152,7 +1174,8 @@ def test_cli_containers_login_and_logout(
     runtime = tmp_path / "run"
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
+    monkeypatch.delenv("DOCKER_CONFIG", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     path = runtime / "containers" / "auth.json"
     code, out, err = _cli(
         ["login", "--containers", "--no-verify", "-u", "alice", "--password-stdin",
@@ -1164,7 +1187,7 @@ def test_cli_containers_login_and_logout(
     assert (code, out) == (0, "Removing login credentials for quay.io/org\n")
     code, out, _ = _cli(["logout", "--containers", "docker.io"], monkeypatch)
     assert (code, out) == (0, "Not logged in to docker.io\n")
-    assert not (tmp_path / "docker" / "config.json").exists()
+    assert not (tmp_path / "home").exists()
 
 
 def test_cli_authfile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1190,3 +1213,142 @@ def test_cli_target_flags_exclude_each_other(
     with pytest.raises(SystemExit) as exc:
         _cli([command, *flags], monkeypatch)
     assert exc.value.code == 2
+
+
+# --- containers peers: podman and skopeo read what we write, we read what podman writes
+
+
+@pytest.fixture
+def podman_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Default containers auth file under a private XDG_RUNTIME_DIR; returns its path."""
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
+    # with DOCKER_CONFIG set podman would use $DOCKER_CONFIG/config.json instead
+    monkeypatch.delenv("DOCKER_CONFIG", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    return runtime / "containers" / "auth.json"
+
+
+def _peer(argv: List[str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv, input=stdin, capture_output=True, text=True, env=dict(os.environ), timeout=120,
+        check=False,
+    )
+
+
+def _ours(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return _peer([sys.executable, "-m", "dockercreds.cli", *args], stdin)
+
+
+def _get_login(target: str) -> Optional[str]:
+    res = _peer([require("podman"), "login", "--get-login", target])
+    return res.stdout.strip() if res.returncode == 0 else None
+
+
+def _skopeo_inspect(image: str) -> bool:
+    res = _peer([require("skopeo"), "inspect", "--tls-verify=false", f"docker://{image}"])
+    return res.returncode == 0 and "Digest" in res.stdout
+
+
+@pytest.mark.peer
+@pytest.mark.parametrize("namespace", ["", "/test"])
+def test_peer_podman_and_skopeo_use_our_containers_login(
+    registry: Any, podman_env: Path, namespace: str
+) -> None:
+    target = registry.addr + namespace
+    assert _get_login(target) is None
+    assert not _skopeo_inspect(registry.image)
+    res = _ours("login", "--containers", "-u", registry.user, "--password-stdin", target,
+                stdin=registry.password + "\n")  # verified against the registry first
+    assert res.returncode == 0, res.stderr
+    assert list(read(podman_env)["auths"]) == [target]
+    assert _get_login(target) == registry.user
+    assert _skopeo_inspect(registry.image)  # test/hello is under /test too
+    res = _ours("logout", "--containers", target)
+    assert res.returncode == 0, res.stderr
+    assert _get_login(target) is None
+    assert not _skopeo_inspect(registry.image)
+
+
+@pytest.mark.peer
+def test_peer_wrong_password_stores_nothing_in_containers_file(
+    registry: Any, podman_env: Path
+) -> None:
+    res = _ours("login", "--containers", "-u", registry.user, "--password-stdin",
+                registry.addr, stdin="wrong\n")
+    assert res.returncode == 1
+    assert not podman_env.exists()
+
+
+@pytest.mark.peer
+def test_peer_we_find_and_remove_podmans_login(registry: Any, podman_env: Path) -> None:
+    podman = require("podman")
+    for target in (registry.addr, f"{registry.addr}/org"):
+        res = _peer([podman, "login", "--tls-verify=false", "-u", registry.user,
+                     "--password-stdin", target], registry.password)
+        assert res.returncode == 0, res.stderr
+    from dockercreds.resolver import get_credentials
+
+    for found in (
+        get_registry_credentials(registry.addr, sources="containers"),
+        get_credentials(f"{registry.addr}/org/app", sources="containers"),
+    ):
+        assert found is not None
+        assert (found.username, found.password) == (registry.user, registry.password)
+        assert found.source == f"file:{podman_env}"
+    assert get_registry_credentials(registry.addr) is None  # docker sources: not there
+    # our logout of the namespace removes podman's key for it, and only that one
+    assert logout(f"{registry.addr}/org", target="containers") is True
+    assert _get_login(f"{registry.addr}/org") == registry.user  # the registry's key answers
+    assert list(read(podman_env)["auths"]) == [registry.addr]
+    # and podman's logout undoes ours
+    quiet_login(f"{registry.addr}/org", "nsuser", "nspw", target="containers")
+    assert _get_login(f"{registry.addr}/org") == "nsuser"
+    res = _peer([podman, "logout", f"{registry.addr}/org"])
+    assert res.returncode == 0, res.stderr
+    assert _get_login(f"{registry.addr}/org") == registry.user
+
+
+@pytest.mark.peer
+def test_peer_concurrent_logins_with_podman_lose_nothing_we_wrote(
+    registry: Any, podman_env: Path
+) -> None:
+    """Several dockercreds processes and podman logins at once on one auth file.
+
+    dockercreds writers lock, re-read and re-apply when podman (which does not lock)
+    replaced the file with a copy read before our write. podman's own entries are not
+    asserted: concurrent podman logins can lose each other's (container-libs#244).
+    """
+    podman = require("podman")
+    ours = [f"{registry.addr}/dc{i}" for i in range(6)]
+    theirs = [f"{registry.addr}/pm{i}" for i in range(4)]
+    procs: List[subprocess.Popen[str]] = []
+    try:
+        for n in range(max(len(ours), len(theirs))):
+            if n < len(ours):
+                procs.append(subprocess.Popen(
+                    [sys.executable, "-m", "dockercreds.cli", "login", "--containers",
+                     "--no-verify", "-u", f"dc{n}", "--password-stdin", ours[n]],
+                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                    text=True))
+            if n < len(theirs):
+                procs.append(subprocess.Popen(
+                    [podman, "login", "--tls-verify=false", "-u", registry.user,
+                     "--password-stdin", theirs[n]],
+                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                    text=True))
+        for proc in procs:
+            secret = "pw\n" if "dockercreds.cli" in proc.args else registry.password  # type: ignore[operator]
+            _, err = proc.communicate(secret, timeout=120)
+            assert proc.returncode == 0, err
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    auths = read(podman_env)["auths"]
+    for n, key in enumerate(ours):
+        assert auths.get(key) == {"auth": b64(f"dc{n}:pw")}, sorted(auths)
+    assert _get_login(ours[0]) == "dc0"
