@@ -542,10 +542,13 @@ def _login_containers(
 
     chosen = resolver.store_for(name)
     user, secret = creds.helper_pair()
-    previous = chosen.get(host)
-    if previous is not None and previous.helper_pair()[0] != user:
-        chosen.erase(host)  # see login(): the Go helpers keep one entry per username
-    chosen.store(host, user, secret)
+    # podman asks a helper for docker.io; dockercreds (reading this file too) and
+    # docker ask for https://index.docker.io/v1/: Docker Hub is stored under both
+    for each in route_keys(host):
+        previous = chosen.get(each)
+        if previous is not None and previous.helper_pair()[0] != user:
+            chosen.erase(each)  # see login(): the Go helpers keep one entry per username
+        chosen.store(each, user, secret)
 
     def put_route(data: Dict[str, Any]) -> bool:
         changed = False

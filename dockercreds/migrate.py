@@ -252,7 +252,8 @@ def _plan(
         if why or pair is None:
             kept.append(MigrationItem(key, KEPT, username=entry.username, reason=why))
             continue
-        cand = _Candidate(key, parsed.host, helper_server(parsed.host), entry, pair)
+        server = route_keys(parsed.host, target)[0]  # what the store is asked for
+        cand = _Candidate(key, parsed.host, server, entry, pair)
         by_host.setdefault(parsed.host, []).append((rank_key(key, parsed), cand))
     moving: List[_Candidate] = []
     for choices in by_host.values():
@@ -407,9 +408,9 @@ def migrate(
     for host in hosts:
         pair = next(c.pair for c in moving if c.host == host)
         try:
-            outcome[host] = _store_and_check(
-                store, undo, route_keys(host, target), pair, in_use, to
-            )
+            # both names of Docker Hub in either file: podman asks a helper for docker.io,
+            # dockercreds and docker for the v1 URL
+            outcome[host] = _store_and_check(store, undo, route_keys(host), pair, in_use, to)
         except DockerCredsError as exc:
             outcome[host] = (FAILED, str(exc))
     items: List[MigrationItem] = []

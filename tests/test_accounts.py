@@ -1032,7 +1032,10 @@ def test_containers_store_login_removes_plaintext_and_routes_hub_as_podman(
         "auths": {"docker.io": {"x-note": 1}, "docker.io/library": {"auth": b64("lib:pw")}},
         "credHelpers": {"docker.io": "keyring"},
     }
-    assert stores["keyring"].data == {"docker.io": ("alice", "pw1")}  # what podman asks for
+    # what podman asks for, and what dockercreds and docker ask for
+    assert stores["keyring"].data == {"docker.io": ("alice", "pw1"), HUB_KEY: ("alice", "pw1")}
+    found = get_registry_credentials("docker.io", config=authfile)
+    assert found is not None and found.username == "alice"
 
 
 def test_containers_namespace_cannot_go_to_a_helper(
@@ -1055,7 +1058,7 @@ def test_containers_namespace_cannot_go_to_a_helper(
 def test_containers_malformed_file_is_refused(authfile: Path) -> None:
     authfile.parent.mkdir(parents=True)
     authfile.write_text('{"auths": {')
-    with pytest.raises(ConfigWriteError, match="auth.json"):
+    with pytest.raises(ConfigWriteError, match=r"auth\.json"):
         c_login("quay.io", authfile)
     assert authfile.read_text() == '{"auths": {'
 
@@ -1324,27 +1327,26 @@ def test_peer_concurrent_logins_with_podman_lose_nothing_we_wrote(
     podman = require("podman")
     ours = [f"{registry.addr}/dc{i}" for i in range(6)]
     theirs = [f"{registry.addr}/pm{i}" for i in range(4)]
-    procs: List[subprocess.Popen[str]] = []
+    procs: List[Any] = []  # (process, what it reads on stdin)
+
+    def start(argv: List[str], secret: str) -> None:
+        procs.append((subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            text=True), secret))
+
     try:
-        for n in range(max(len(ours), len(theirs))):
+        for n in range(max(len(ours), len(theirs))):  # interleaved, all running at once
             if n < len(ours):
-                procs.append(subprocess.Popen(
-                    [sys.executable, "-m", "dockercreds.cli", "login", "--containers",
-                     "--no-verify", "-u", f"dc{n}", "--password-stdin", ours[n]],
-                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                    text=True))
+                start([sys.executable, "-m", "dockercreds.cli", "login", "--containers",
+                       "--no-verify", "-u", f"dc{n}", "--password-stdin", ours[n]], "pw\n")
             if n < len(theirs):
-                procs.append(subprocess.Popen(
-                    [podman, "login", "--tls-verify=false", "-u", registry.user,
-                     "--password-stdin", theirs[n]],
-                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                    text=True))
-        for proc in procs:
-            secret = "pw\n" if "dockercreds.cli" in proc.args else registry.password  # type: ignore[operator]
+                start([podman, "login", "--tls-verify=false", "-u", registry.user,
+                       "--password-stdin", theirs[n]], registry.password)
+        for proc, secret in procs:
             _, err = proc.communicate(secret, timeout=120)
             assert proc.returncode == 0, err
     finally:
-        for proc in procs:
+        for proc, _ in procs:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
@@ -1352,3 +1354,19 @@ def test_peer_concurrent_logins_with_podman_lose_nothing_we_wrote(
     for n, key in enumerate(ours):
         assert auths.get(key) == {"auth": b64(f"dc{n}:pw")}, sorted(auths)
     assert _get_login(ours[0]) == "dc0"
+
+
+@pytest.mark.peer
+def test_peer_with_docker_config_set_we_write_where_podman_reads(
+    registry: Any, podman_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # containers/common: REGISTRY_AUTH_FILE > $DOCKER_CONFIG/config.json > XDG_RUNTIME_DIR
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "dc"))
+    target = f"{registry.addr}/test"
+    res = _ours("login", "--containers", "-u", registry.user, "--password-stdin", target,
+                stdin=registry.password + "\n")
+    assert res.returncode == 0, res.stderr
+    assert list(read(tmp_path / "dc" / "config.json")["auths"]) == [target]
+    assert not podman_env.exists()
+    assert _get_login(target) == registry.user
+    assert _skopeo_inspect(registry.image)
