@@ -464,7 +464,9 @@ def _settle(path: Path, done: Any, mutate: Any) -> None:
     """Write with ``mutate``; re-apply while ``done(data)`` says an unlocked writer undid it.
 
     podman renames its own copy over the file without a lock; a copy it read before our
-    rename drops our change. Bounded: a writer that keeps undoing it wins.
+    rename drops our change. ``done`` is true when the file has our value, or a value
+    that is neither ours nor the one we replaced (a later writer's: theirs stands).
+    Bounded: a writer that keeps undoing it wins.
     """
     from .writer import read_config, resolve_target, update_config
 
@@ -517,6 +519,7 @@ def _login_containers(
 
     if name is None:
         fields = {"auth": encode_auth(username, password)}
+        replaced: List[Any] = [None]  # the entry our last write replaced
 
         def put_plain(data: Dict[str, Any]) -> None:
             auths = section(data, "auths")
@@ -524,12 +527,14 @@ def _login_containers(
             if key == host:  # one key per registry: podman's wins, other forms go
                 for other in [k for k in auths if k != key and _host_key(k, host)]:
                     del auths[other]
+            replaced[0] = auths.get(key)
             auths[key] = strip_secrets(auths.get(key), fields)
 
         def has_plain(data: Dict[str, Any]) -> bool:
             auths = section(data, "auths", create=False) or {}
             entry = auths.get(key)
-            return isinstance(entry, dict) and entry.get("auth") == fields["auth"]
+            ours = isinstance(entry, dict) and entry.get("auth") == fields["auth"]
+            return ours or entry != replaced[0]
 
         _settle(path, has_plain, put_plain)
         warnings.warn(
@@ -550,7 +555,10 @@ def _login_containers(
             chosen.erase(each)  # see login(): the Go helpers keep one entry per username
         chosen.store(each, user, secret)
 
+    old_route: List[Optional[str]] = [None]  # the credHelpers value our last write replaced
+
     def put_route(data: Dict[str, Any]) -> bool:
+        old_route[0] = _raw_helper(data, host)
         changed = False
         auths = section(data, "auths", create=False) or {}
         for other in [k for k in auths if _host_key(k, host)]:
@@ -570,7 +578,8 @@ def _login_containers(
         return changed
 
     def routed(data: Dict[str, Any]) -> bool:
-        return not route or _raw_helper(data, host) == name
+        now = _raw_helper(data, host)
+        return not route or now == name or now != old_route[0]
 
     _settle(path, routed, put_route)
     return creds.replace(source=_store_source(name))

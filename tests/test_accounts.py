@@ -1140,6 +1140,51 @@ def test_containers_write_survives_an_unlocked_writer(
     }
 
 
+def test_containers_write_leaves_a_later_writers_value(
+    authfile: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A login that lands after ours (another value, not the one we replaced) stands."""
+    from dockercreds import writer
+
+    write(authfile, {"auths": {"quay.io": {"auth": b64("old:pw")}}})
+    real_update = writer.update_config
+    calls: List[int] = []
+
+    def later_login(path: Any, mutate: Any, **kw: Any) -> Any:
+        calls.append(1)
+        result = real_update(path, mutate, **kw)
+        write(authfile, {"auths": {"quay.io": {"auth": b64("newer:pw")}}})
+        return result
+
+    monkeypatch.setattr(writer, "update_config", later_login)
+    c_login("quay.io", authfile)
+    assert len(calls) == 1
+    assert read(authfile)["auths"] == {"quay.io": {"auth": b64("newer:pw")}}
+
+
+def test_containers_route_survives_an_unlocked_writer(
+    authfile: Path, stores: Dict[str, FakeStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dockercreds import writer
+
+    write(authfile, {"auths": {}})
+    real_update = writer.update_config
+    calls: List[int] = []
+
+    def racing_update(path: Any, mutate: Any, **kw: Any) -> Any:
+        result = real_update(path, mutate, **kw)
+        calls.append(1)
+        if len(calls) == 1:
+            write(authfile, {"auths": {"ghcr.io": {"auth": b64("p:pw")}}})  # podman's copy
+        return result
+
+    monkeypatch.setattr(writer, "update_config", racing_update)
+    c_login("quay.io", authfile, store="keyring")
+    assert len(calls) == 2
+    assert read(authfile) == {"auths": {"ghcr.io": {"auth": b64("p:pw")}},
+                              "credHelpers": {"quay.io": "keyring"}}
+
+
 def test_containers_write_gives_up_on_a_writer_that_keeps_undoing_it(
     authfile: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
