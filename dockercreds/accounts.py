@@ -7,6 +7,21 @@ changed through :func:`dockercreds.writer.update_config` (locked, re-read, atomi
 Where a write goes follows Docker (DESIGN.md "Writes"): ``credHelpers[host]`` >
 ``credsStore`` > plaintext in the file; ``store=`` forces ``file``, ``keyring`` or a
 helper. :mod:`dockercreds.migrate` builds on the same pieces.
+
+``target="containers"`` writes the containers auth file (podman, skopeo, buildah) the
+way containers/image does, through the same locked writer:
+
+* the file: ``config=`` if given, else podman's (``REGISTRY_AUTH_FILE`` >
+  ``$DOCKER_CONFIG/config.json`` > ``$XDG_RUNTIME_DIR/containers/auth.json``, as
+  containers/common picks it);
+* keys as ``podman login`` writes them: ``host[:port]`` (``docker.io`` for Docker Hub),
+  or a namespace ``host[:port]/path`` when the registry names one (``quay.io/org``);
+* ``credHelpers[host]`` (exact key, as containers/image reads it) routes the secret to
+  that helper; ``credsStore`` is ignored (podman ignores it) and never written; a
+  namespace cannot go to a helper (helpers are asked per registry);
+* podman does not lock the file: a podman write that overlaps ours can replace the file
+  with a copy read before our write. After writing, the file is read again and the
+  change re-applied (a few times at most) when an unlocked writer has undone it.
 """
 
 from __future__ import annotations
@@ -15,19 +30,24 @@ import json
 import os
 import warnings
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from . import resolver
-from .config import DockerConfig, docker_config_path, encode_auth
+from .config import DockerConfig, containers_auth_paths, docker_config_path, encode_auth
 from .credentials import Credentials
-from .errors import InvalidCredentials, InvalidRegistry
+from .errors import DockerCredsError, InvalidArgument, InvalidCredentials, InvalidRegistry
 from .registry import HUB_DOMAIN, helper_server, normalize_registry, parse_key
 from .resolver import CredentialStore
 
 __all__ = [
+    "CONTAINERS",
+    "DOCKER",
     "HUB_ALIAS",
+    "TARGETS",
     "SECRET_FIELDS",
     "config_path",
+    "containers_key",
+    "containers_write_path",
     "login",
     "logout",
     "namespace_of",
@@ -49,9 +69,61 @@ SECRET_FIELDS = ("auth", "username", "password", "identitytoken", "registrytoken
 HUB_ALIAS = "docker.io"
 
 
-def config_path(config: PathArg) -> Path:
-    """The config file a write changes: ``config``, else the Docker config file."""
-    return Path(config) if config is not None else docker_config_path()
+#: ``target=`` values: the Docker config.json, or the containers auth.json.
+DOCKER = "docker"
+CONTAINERS = "containers"
+TARGETS = (DOCKER, CONTAINERS)
+
+#: How often a containers write is re-applied when an unlocked writer (podman) undid it.
+_SETTLE_TRIES = 3
+
+
+def _check_target(target: str) -> None:
+    if target not in TARGETS:
+        raise InvalidArgument(f"target must be 'docker' or 'containers', not {target!r}")
+
+
+def config_path(config: PathArg, target: str = DOCKER) -> Path:
+    """The file a write changes: ``config``, else the default file of ``target``.
+
+    Docker: ``$DOCKER_CONFIG/config.json`` or ``~/.docker/config.json``. Containers:
+    the file podman writes (:func:`containers_write_path`).
+    """
+    _check_target(target)
+    if config is not None:
+        return Path(config)
+    if target == CONTAINERS:
+        return containers_write_path()
+    return docker_config_path()
+
+
+def containers_write_path(environ: Optional[Mapping[str, str]] = None) -> Path:
+    """The file ``podman login`` (and skopeo, buildah) writes by default.
+
+    ``REGISTRY_AUTH_FILE``, else ``$DOCKER_CONFIG/config.json`` when ``DOCKER_CONFIG`` is
+    set (containers/common's default auth file: podman then writes, in its own format,
+    into Docker's file and reads only that), else ``$XDG_RUNTIME_DIR/containers/auth.json``
+    (``/run/containers/$UID/auth.json`` without ``XDG_RUNTIME_DIR``).
+    """
+    env = os.environ if environ is None else environ
+    explicit = env.get("REGISTRY_AUTH_FILE")
+    if explicit:
+        return Path(explicit)
+    docker = env.get("DOCKER_CONFIG")
+    if docker:
+        return Path(docker) / "config.json"
+    return containers_auth_paths(env)[0]
+
+
+def containers_key(registry: str) -> Tuple[str, str]:
+    """(host, key) of ``registry`` in a containers auth file, as ``podman login`` writes it.
+
+    ``host[:port]`` with Docker Hub as ``docker.io``; a registry naming a namespace
+    (``quay.io/org``) keeps it: ``quay.io/org``. A URL means its whole registry
+    (``https://quay.io/v2/`` is ``quay.io``), as in podman.
+    """
+    key = parse_key(registry.strip() or HUB_DOMAIN)
+    return key.host, f"{key.host}/{key.path}" if key.path else key.host
 
 
 def store_settings(path: Path) -> DockerConfig:
@@ -90,13 +162,16 @@ def write_store(settings: DockerConfig, host: str, store: Optional[str]) -> Opti
     return settings.creds_store
 
 
-def route_keys(host: str) -> List[str]:
+def route_keys(host: str, target: str = DOCKER) -> List[str]:
     """The ``credHelpers`` keys that send ``host`` to a store in every peer.
 
     The docker CLI and dockercreds read ``host[:port]`` (``https://index.docker.io/v1/``
     for Docker Hub); podman and skopeo read the registry exactly as an image names it,
-    which for Docker Hub is ``docker.io``, and ask the helper for that same name.
+    which for Docker Hub is ``docker.io``, and ask the helper for that same name. In a
+    containers auth file (``target="containers"``) only podman's key is needed.
     """
+    if target == CONTAINERS:
+        return [host]
     server = helper_server(host)
     return [server, HUB_ALIAS] if host == HUB_DOMAIN else [server]
 
@@ -166,8 +241,9 @@ def login(
     store: Optional[str] = None,
     verify: bool = False,
     insecure: bool = False,
+    target: str = DOCKER,
 ) -> Credentials:
-    """Store credentials for ``registry`` where Docker would (see DESIGN.md "Writes").
+    """Store credentials for ``registry`` where Docker (or podman) would (DESIGN.md "Writes").
 
     ``config``: the config.json to change (default: ``$DOCKER_CONFIG/config.json`` or
     ``~/.docker/config.json``). ``store``: None follows ``credHelpers[host]`` >
@@ -183,7 +259,18 @@ def login(
     path in ``registry`` is dropped). With a store, the file gets ``"key": {}`` and any
     plaintext secret for that registry is removed from it; a ``store=`` the file does not
     already route the registry to gets a ``credHelpers[key]`` entry, so lookups ask it.
+
+    ``target="containers"``: change the containers auth file instead (podman, skopeo,
+    buildah; ``config`` then names that file, default podman's own) in its format, as
+    ``podman login`` would; see the module doc. ``registry`` may name a namespace there
+    (``quay.io/org``): that key is written and the registry's other keys stay.
     """
+    _check_target(target)
+    if target == CONTAINERS:
+        return _login_containers(
+            registry, username, password,
+            config=config, store=store, verify=verify, insecure=insecure,
+        )
     from .helper_cache import invalidate
     from .writer import PlaintextStorageWarning, section, update_config
 
@@ -221,15 +308,15 @@ def login(
         )
         return creds.replace(source=f"file:{path}")
 
-    target = resolver.store_for(name)
+    chosen = resolver.store_for(name)
     user, secret = creds.helper_pair()
     for each in _store_servers(settings, host, name):
-        previous = target.get(each)
+        previous = chosen.get(each)
         if previous is not None and previous.helper_pair()[0] != user:
             # The Go helpers (pass, secretservice) keep one entry per username and may
             # keep answering with the old one: remove it before storing under a new one.
-            target.erase(each)
-        target.store(each, user, secret)
+            chosen.erase(each)
+        chosen.store(each, user, secret)
     invalidate(host)
 
     def put_marker(data: Dict[str, Any]) -> None:
@@ -282,7 +369,7 @@ def _erase_everywhere(target: CredentialStore, host: str) -> bool:
     return removed
 
 
-def logout(registry: str, *, config: PathArg = None) -> bool:
+def logout(registry: str, *, config: PathArg = None, target: str = DOCKER) -> bool:
     """Remove the credentials for ``registry`` from every store that holds them.
 
     Erases from the store ``credHelpers`` names for the registry and from ``credsStore``
@@ -292,8 +379,16 @@ def logout(registry: str, *, config: PathArg = None) -> bool:
     only that namespace is removed. Returns whether anything was removed; being logged
     out already is not an error. A helper program that is not installed is skipped with
     a warning; other store errors are raised after the file has been cleaned.
+
+    ``target="containers"``: the containers auth file (``config`` names it, default
+    podman's), as ``podman logout`` does: a namespace (``quay.io/org``) removes exactly
+    that key; a registry removes its whole-registry keys and erases it from the helper
+    ``credHelpers[host]`` names (``credsStore`` is not used by podman, so not here).
     """
-    from .errors import DockerCredsError, HelperNotInstalled
+    _check_target(target)
+    if target == CONTAINERS:
+        return _logout_containers(registry, config=config)
+    from .errors import HelperNotInstalled
     from .helper_cache import invalidate
     from .writer import resolve_target, section
 
@@ -345,6 +440,205 @@ def logout(registry: str, *, config: PathArg = None) -> bool:
     invalidate(host)
     if problems:
         raise problems[0]
+    return removed
+
+
+# --------------------------------------------------------------------------- containers
+
+
+def _raw_helper(raw: Dict[str, Any], host: str) -> Optional[str]:
+    """``credHelpers[host]`` as containers/image reads it: the exact key, nothing else."""
+    from .writer import section
+
+    try:
+        helpers = section(raw, "credHelpers", create=False) or {}
+    except DockerCredsError:
+        return None
+    name = helpers.get(host)
+    return name if isinstance(name, str) and name else None
+
+
+def _containers_store(raw: Dict[str, Any], host: str, store: Optional[str]) -> Optional[str]:
+    """Where a containers write for ``host`` goes; None means plaintext in the file."""
+    if store == "file":
+        return None
+    return store or _raw_helper(raw, host)
+
+
+def _settle(path: Path, done: Any, mutate: Any) -> None:
+    """Write with ``mutate``; re-apply while ``done(data)`` says an unlocked writer undid it.
+
+    podman renames its own copy over the file without a lock; a copy it read before our
+    rename drops our change. ``done`` is true when the file has our value, or a value
+    that is neither ours nor the one we replaced (a later writer's: theirs stands).
+    Bounded: a writer that keeps undoing it wins.
+    """
+    from .writer import read_config, resolve_target, update_config
+
+    for _ in range(_SETTLE_TRIES):
+        update_config(path, mutate)
+        try:
+            if done(read_config(resolve_target(path))):
+                return
+        except DockerCredsError:
+            return  # someone wrote a file we cannot read: not ours to fix
+
+
+def _login_containers(
+    registry: str,
+    username: str,
+    password: str,
+    *,
+    config: PathArg,
+    store: Optional[str],
+    verify: bool,
+    insecure: bool,
+) -> Credentials:
+    from .helper_cache import invalidate
+    from .writer import PlaintextStorageWarning, read_config, section
+
+    host, key = containers_key(registry)
+    _check_credentials(username, password)
+    creds = Credentials.from_helper(host, username, password, source="")
+    path = config_path(config, CONTAINERS)
+    raw = read_config(path)  # a malformed file stops us here
+    name = _containers_store(raw, host, store)
+    if name is not None and key != host:
+        why = (
+            f"credHelpers[{host!r}] in {path} sends {host} to {name!r}"
+            if store is None
+            else f"--store {name!r} was asked for"
+        )
+        raise InvalidArgument(
+            f"cannot store the namespace {key!r}: {why}, and credential helpers are asked"
+            f" per registry only (podman refuses it too); log in to {host} instead, or"
+            " use --store file"
+        )
+    if name is None and creds.identity_token:
+        raise InvalidCredentials(
+            "a containers auth file cannot hold an identity token without a username"
+            " (podman and skopeo would not use it); use --store keyring or a helper"
+        )
+    route = name is not None and _raw_helper(raw, host) != name
+    if verify:
+        verify_login(host, creds, insecure=insecure)
+
+    if name is None:
+        fields = {"auth": encode_auth(username, password)}
+        replaced: List[Any] = [None]  # the entry our last write replaced
+
+        def put_plain(data: Dict[str, Any]) -> None:
+            auths = section(data, "auths")
+            assert auths is not None  # noqa: S101 (created on demand)
+            if key == host:  # one key per registry: podman's wins, other forms go
+                for other in [k for k in auths if k != key and _host_key(k, host)]:
+                    del auths[other]
+            replaced[0] = auths.get(key)
+            auths[key] = strip_secrets(auths.get(key), fields)
+
+        def has_plain(data: Dict[str, Any]) -> bool:
+            auths = section(data, "auths", create=False) or {}
+            entry = auths.get(key)
+            ours = isinstance(entry, dict) and entry.get("auth") == fields["auth"]
+            return ours or entry != replaced[0]
+
+        _settle(path, has_plain, put_plain)
+        invalidate(host)
+        warnings.warn(
+            PlaintextStorageWarning(
+                f"Your credentials are stored unencrypted in '{path.absolute()}'."
+            ),
+            stacklevel=3,
+        )
+        return creds.replace(source=f"file:{path}")
+
+    chosen = resolver.store_for(name)
+    user, secret = creds.helper_pair()
+    # podman asks a helper for docker.io; dockercreds (reading this file too) and
+    # docker ask for https://index.docker.io/v1/: Docker Hub is stored under both
+    for each in route_keys(host):
+        previous = chosen.get(each)
+        if previous is not None and previous.helper_pair()[0] != user:
+            chosen.erase(each)  # see login(): the Go helpers keep one entry per username
+        chosen.store(each, user, secret)
+    invalidate(host)
+
+    old_route: List[Optional[str]] = [None]  # the credHelpers value our last write replaced
+
+    def put_route(data: Dict[str, Any]) -> bool:
+        old_route[0] = _raw_helper(data, host)
+        changed = False
+        auths = section(data, "auths", create=False) or {}
+        for other in [k for k in auths if _host_key(k, host)]:
+            stripped = strip_secrets(auths[other])
+            if stripped != auths[other]:
+                changed = True
+                if stripped:
+                    auths[other] = stripped
+                else:  # an empty entry would only hide the registry from podman
+                    del auths[other]
+        if route:
+            helpers = section(data, "credHelpers")
+            assert helpers is not None  # noqa: S101 (created on demand)
+            if helpers.get(host) != name:
+                helpers[host] = name
+                changed = True
+        return changed
+
+    def routed(data: Dict[str, Any]) -> bool:
+        now = _raw_helper(data, host)
+        return not route or now == name or now != old_route[0]
+
+    _settle(path, routed, put_route)
+    return creds.replace(source=_store_source(name))
+
+
+def _logout_containers(registry: str, *, config: PathArg) -> bool:
+    from .errors import HelperNotInstalled
+    from .helper_cache import invalidate
+    from .writer import read_config, resolve_target, section
+
+    host, key = containers_key(registry)
+    path = config_path(config, CONTAINERS)
+    raw = read_config(path)
+    exists = resolve_target(path).exists()
+
+    if key != host:
+        wanted = namespace_of(key)
+
+        def drop_namespace(data: Dict[str, Any]) -> bool:
+            auths = section(data, "auths", create=False) or {}
+            doomed = [k for k in auths if namespace_of(k) == wanted]
+            for k in doomed:
+                del auths[k]
+            return bool(doomed)
+
+        # podman removes exactly that key; the registry's own entry stays
+        return exists and _changed(path, drop_namespace)
+
+    removed = False
+    problem: Optional[DockerCredsError] = None
+    name = _raw_helper(raw, host)
+    if name is not None:
+        try:
+            removed = _erase_everywhere(resolver.store_for(name), host)
+        except HelperNotInstalled as exc:
+            warnings.warn(f"skipped {name!r} while logging out of {host}: {exc}", stacklevel=3)
+        except DockerCredsError as exc:
+            problem = exc
+
+    def drop_host(data: Dict[str, Any]) -> bool:
+        auths = section(data, "auths", create=False) or {}
+        doomed = [k for k in auths if _host_key(k, host)]
+        for k in doomed:
+            del auths[k]
+        return bool(doomed)
+
+    if exists:
+        removed = _changed(path, drop_host) or removed
+    invalidate(host)
+    if problem is not None:
+        raise problem
     return removed
 
 

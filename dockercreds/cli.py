@@ -152,6 +152,31 @@ def _add_source_flags(p: argparse.ArgumentParser) -> None:
 # --- login / logout / migrate (safe writes) ---------------------------------------------
 
 
+def _add_target_flags(p: argparse.ArgumentParser) -> None:
+    """--config (Docker's file) or --containers / --authfile (the containers auth file)."""
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--config", metavar="PATH", help="the Docker config file to change")
+    where.add_argument(
+        "--containers", action="store_true",
+        help="change the auth file podman writes (REGISTRY_AUTH_FILE, else"
+        " $DOCKER_CONFIG/config.json, else $XDG_RUNTIME_DIR/containers/auth.json) instead,"
+        " in podman's format",
+    )
+    where.add_argument(
+        "--authfile", metavar="PATH",
+        help="change this containers auth file (podman/skopeo/buildah format)",
+    )
+
+
+def _target(args: argparse.Namespace) -> tuple[Optional[str], str]:
+    """(config path or None, target) from --config / --containers / --authfile."""
+    if args.authfile is not None:
+        return args.authfile, "containers"
+    if args.containers:
+        return None, "containers"
+    return args.config, "docker"
+
+
 def _add_login(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "login",
@@ -173,7 +198,7 @@ def _add_login(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "--store", metavar="STORE",
         help="where to store: file, keyring or a helper name (default: as Docker would)",
     )
-    p.add_argument("--config", metavar="PATH", help="the Docker config file to change")
+    _add_target_flags(p)
     p.add_argument(
         "--no-verify", action="store_true", help="store without checking with the registry"
     )
@@ -223,16 +248,18 @@ def _cmd_login(args: argparse.Namespace) -> int:
     from .writer import PlaintextStorageWarning
 
     username, password = _login_secret(args)
+    config, target = _target(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PlaintextStorageWarning)
         login(
             args.registry,
             username,
             password,
-            config=args.config,
+            config=config,
             store=args.store,
             verify=not args.no_verify,
             insecure=args.insecure,
+            target=target,
         )
     for warning in caught:
         if issubclass(warning.category, PlaintextStorageWarning):
@@ -253,26 +280,29 @@ def _add_logout(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         "registry", metavar="REGISTRY", nargs="?", default="docker.io",
         help="registry host[:port] (default: Docker Hub)",
     )
-    p.add_argument("--config", metavar="PATH", help="the Docker config file to change")
+    _add_target_flags(p)
 
 
 def _cmd_logout(args: argparse.Namespace) -> int:
     import warnings
 
-    from .accounts import config_path, logout, namespace_of
+    from .accounts import config_path, containers_key, logout, namespace_of
     from .registry import helper_server, parse_key
     from .writer import read_config, section
 
+    config, target = _target(args)
     key = parse_key(args.registry)
     shown = helper_server(key.host)
-    if key.path and not key.scheme:
+    if target == "containers":
+        shown = containers_key(args.registry)[1]  # podman removes exactly that key
+    elif key.path and not key.scheme:
         # logout removes the namespace key when there is one, else the whole host
-        auths = section(read_config(config_path(args.config)), "auths", create=False)
+        auths = section(read_config(config_path(config)), "auths", create=False)
         if any(namespace_of(k) == (key.host, key.path) for k in auths or {}):
             shown = f"{key.host}/{key.path}"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        removed = logout(args.registry, config=args.config)
+        removed = logout(args.registry, config=config, target=target)
     for warning in caught:
         sys.stderr.write(f"WARNING: {warning.message}\n")
     if removed:
@@ -295,7 +325,7 @@ def _add_migrate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         help="keyring (default) or a credential helper name (pass, secretservice, ...)",
     )
     p.add_argument("--dry-run", action="store_true", help="only show what would move")
-    p.add_argument("--config", metavar="PATH", help="the Docker config file to change")
+    _add_target_flags(p)
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
@@ -305,7 +335,8 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     if args.to == "file":
         _err("migrate: --to must be keyring or a credential helper name, not file")
         return 2
-    report = migrate(args.config, to=args.to, dry_run=args.dry_run)
+    config, target = _target(args)
+    report = migrate(config, to=args.to, dry_run=args.dry_run, target=target)
     out = sys.stdout
     if report.dry_run:
         out.write(f"Dry run: nothing changed in {report.path}\n")

@@ -40,7 +40,15 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
-from .accounts import HUB_ALIAS, config_path, route_keys, settings_of, strip_secrets
+from .accounts import (
+    CONTAINERS,
+    DOCKER,
+    HUB_ALIAS,
+    config_path,
+    route_keys,
+    settings_of,
+    strip_secrets,
+)
 from .config import AuthEntry, DockerConfig, Source, parse_config_text
 from .credentials import TOKEN_USERNAME
 from .errors import ConfigWriteError, DockerCredsError, InvalidRegistry
@@ -159,13 +167,13 @@ def _namespace_hosts(auths: Dict[str, Any]) -> Dict[str, str]:
 
 
 def _other_route(
-    host: str, to: str, settings: DockerConfig, raw_helpers: Dict[str, Any]
+    host: str, to: str, settings: DockerConfig, raw_helpers: Dict[str, Any], target: str
 ) -> Optional[Tuple[str, str]]:
     """(credHelpers key, helper) when some tool is sent for ``host`` to a store not ``to``."""
     helper = settings.index.helper_for(host)
     if helper is not None and helper[0] != to:
         return str(helper[1]), str(helper[0])
-    for key in route_keys(host):  # what docker, podman and skopeo read, exactly
+    for key in route_keys(host, target):  # what docker, podman and skopeo read, exactly
         name = raw_helpers.get(key)
         if isinstance(name, str) and name and name != to:
             return key, name
@@ -215,7 +223,7 @@ def _keep_reason(
 
 
 def _plan(
-    data: Dict[str, Any], path: str, to: str
+    data: Dict[str, Any], path: str, to: str, target: str = DOCKER
 ) -> Tuple[List[_Candidate], List[MigrationItem]]:
     auths = section(data, "auths", create=False) or {}
     settings = settings_of(data, path)
@@ -239,13 +247,14 @@ def _plan(
             kept.append(MigrationItem(key, KEPT, username=entry.username,
                                       reason="not a registry key"))
             continue
-        other = _other_route(parsed.host, to, settings, raw_helpers)
+        other = _other_route(parsed.host, to, settings, raw_helpers, target)
         why = _keep_reason(key, value, entry, namespaces, other)
         pair = _pair(entry)
         if why or pair is None:
             kept.append(MigrationItem(key, KEPT, username=entry.username, reason=why))
             continue
-        cand = _Candidate(key, parsed.host, helper_server(parsed.host), entry, pair)
+        server = route_keys(parsed.host, target)[0]  # what the store is asked for
+        cand = _Candidate(key, parsed.host, server, entry, pair)
         by_host.setdefault(parsed.host, []).append((rank_key(key, parsed), cand))
     moving: List[_Candidate] = []
     for choices in by_host.values():
@@ -336,6 +345,7 @@ def migrate(
     to: str = "keyring",
     dry_run: bool = False,
     store_factory: Optional[StoreFactory] = None,
+    target: str = DOCKER,
 ) -> MigrationReport:
     """Move every plaintext secret of ``config`` into store ``to`` (see the module doc).
 
@@ -344,15 +354,21 @@ def migrate(
     would stop being used. When any entry fails (status ``failed``, with the reason),
     nothing is changed: the file stays byte for byte as it was and what was stored is
     taken back out of the store.
+
+    ``target="containers"``: migrate the containers auth file (``config`` names it,
+    default podman's; see :func:`dockercreds.accounts.login`). Routes are its
+    ``credHelpers[host]`` keys (``docker.io`` for Docker Hub); ``credsStore`` is never
+    written there and one already in it is ignored, as podman ignores it.
     """
     if store_factory is None:
         from . import resolver
 
         store_factory = resolver.store_for
-    path = config_path(config)
+    path = config_path(config, target)
     label = str(path)
     data = read_config(path)
-    current = _creds_store(data)
+    # podman and skopeo ignore credsStore (container-libs#278): so does a containers migration
+    current = _creds_store(data) if target == DOCKER else None
     if current and current != to:
         raise ConfigWriteError(
             f"{label} already has credsStore {current!r}; migrating into {to!r} would hide"
@@ -361,23 +377,28 @@ def migrate(
             path=label,
         )
     report = MigrationReport(label, to, dry_run)
-    moving, kept = _plan(data, label, to)
+    moving, kept = _plan(data, label, to, target)
     if not moving:  # no plaintext secret that can move: the file is not touched
         report.items = kept
         return report
     settings = settings_of(data, label)
+    if target == CONTAINERS:
+        settings.creds_store = None
     raw_helpers = section(data, "credHelpers", create=False) or {}
     hosts = sorted({c.host for c in moving})
     routes = [
-        key for host in hosts for key in route_keys(host) if raw_helpers.get(key) != to
+        key
+        for host in hosts
+        for key in route_keys(host, target)
+        if raw_helpers.get(key) != to
     ]
-    target = store_factory(to)
+    store = store_factory(to)
     if dry_run:
         report.items = [
             MigrationItem(c.key, WOULD_MOVE, c.server, c.entry.username) for c in moving
         ] + kept
         report.routes = routes
-        _decide_creds_store(report, target, current, hosts)
+        _decide_creds_store(report, store, current, hosts, target)
         return report
 
     def in_use(server: str) -> bool:
@@ -385,12 +406,14 @@ def migrate(
             return raw_helpers.get(HUB_ALIAS) == to
         return _routed(normalize_registry(server), to, settings, current)
 
-    undo = _Undo(target)
+    undo = _Undo(store)
     outcome: Dict[str, Tuple[str, str]] = {}  # host -> (status, reason)
     for host in hosts:
         pair = next(c.pair for c in moving if c.host == host)
         try:
-            outcome[host] = _store_and_check(target, undo, route_keys(host), pair, in_use, to)
+            # both names of Docker Hub in either file: podman asks a helper for docker.io,
+            # dockercreds and docker for the v1 URL
+            outcome[host] = _store_and_check(store, undo, route_keys(host), pair, in_use, to)
         except DockerCredsError as exc:
             outcome[host] = (FAILED, str(exc))
     items: List[MigrationItem] = []
@@ -409,11 +432,14 @@ def migrate(
 
     done_hosts = sorted({c.host for c in done})
     report.routes = [
-        key for host in done_hosts for key in route_keys(host) if raw_helpers.get(key) != to
+        key
+        for host in done_hosts
+        for key in route_keys(host, target)
+        if raw_helpers.get(key) != to
     ]
     report.items = items + kept  # before the decision: it counts what is kept
     if done:
-        _decide_creds_store(report, target, current, done_hosts)
+        _decide_creds_store(report, store, current, done_hosts, target)
     changed_meanwhile = False
 
     def rewrite(fresh: Dict[str, Any]) -> bool:
@@ -461,7 +487,7 @@ def migrate(
 
 
 def _decide_creds_store(
-    report: MigrationReport, target: Any, current: Optional[str], hosts: List[str]
+    report: MigrationReport, store: Any, current: Optional[str], hosts: List[str], target: str
 ) -> None:
     """Set ``report.creds_store_set`` (or the note why not).
 
@@ -471,6 +497,9 @@ def _decide_creds_store(
     """
     if current:
         return
+    if target == CONTAINERS:
+        report.creds_store_note = "podman and skopeo ignore credsStore; routed with credHelpers"
+        return
     if report.kept:
         report.creds_store_note = (
             f"{len(report.kept)} entr{'y stays' if len(report.kept) == 1 else 'ies stay'}"
@@ -479,7 +508,7 @@ def _decide_creds_store(
         return
     ours = {server for host in hosts for server in route_keys(host)}
     try:
-        held = set(target.list())
+        held = set(store.list())
     except DockerCredsError as exc:
         report.creds_store_note = f"cannot list what {report.store!r} holds ({exc})"
         return

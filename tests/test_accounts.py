@@ -853,3 +853,583 @@ def test_peer_docker_pulls_with_our_keyring_login(
     assert logout(registry.addr) is True
     res = _docker(["manifest", "inspect", "--insecure", registry.image], _env())
     assert res.returncode != 0
+
+
+# --------------------------------------------------------------------------- containers
+# target="containers" / --containers / --authfile: podman's auth file, in podman's format.
+
+
+@pytest.fixture
+def authfile(tmp_path: Path) -> Path:
+    return tmp_path / "containers" / "auth.json"
+
+
+def c_login(registry: str, path: Path, user: str = "alice", pw: str = "pw1", **kw: Any) -> Any:
+    return quiet_login(registry, user, pw, config=path, target="containers", **kw)
+
+
+@pytest.mark.parametrize(
+    ("registry", "key"),
+    [
+        # what `podman login` writes (c/common normalizeAuthFileKey; checked with podman 4/5)
+        ("docker.io", "docker.io"),
+        ("", "docker.io"),
+        ("index.docker.io", "docker.io"),
+        ("registry-1.docker.io", "docker.io"),
+        ("https://index.docker.io/v1/", "docker.io"),
+        ("docker.io/library", "docker.io/library"),
+        ("index.docker.io/vendor", "docker.io/vendor"),
+        ("quay.io", "quay.io"),
+        ("quay.io/org", "quay.io/org"),
+        ("quay.io/org/team", "quay.io/org/team"),
+        ("https://quay.io/org", "quay.io"),  # a URL means the whole registry
+        ("localhost:5000", "localhost:5000"),
+        ("127.0.0.1:5000/ns", "127.0.0.1:5000/ns"),
+        ("[::1]:5000", "[::1]:5000"),
+    ],
+)
+def test_containers_login_writes_podmans_key(authfile: Path, registry: str, key: str) -> None:
+    creds = c_login(registry, authfile)
+    assert read(authfile) == {"auths": {key: {"auth": b64("alice:pw1")}}}
+    assert creds.source == f"file:{authfile}"
+
+
+def test_containers_default_file_is_podmans(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = tmp_path / "run"
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
+    monkeypatch.delenv("DOCKER_CONFIG", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    quiet_login("quay.io", "alice", "pw1", target="containers")
+    made = runtime / "containers" / "auth.json"
+    assert read(made)["auths"] == {"quay.io": {"auth": b64("alice:pw1")}}
+    assert (made.stat().st_mode & 0o777, made.parent.stat().st_mode & 0o777) == (0o600, 0o700)
+    assert not (tmp_path / "home").exists()  # ~/.docker untouched
+    # DOCKER_CONFIG makes podman write (its format) into Docker's file: so do we
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
+    quiet_login("quay.io/org", "olga", "pw3", target="containers")
+    assert read(tmp_path / "docker" / "config.json")["auths"] == {
+        "quay.io/org": {"auth": b64("olga:pw3")}
+    }
+    # REGISTRY_AUTH_FILE wins over both, as in podman
+    explicit = tmp_path / "explicit.json"
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(explicit))
+    quiet_login("ghcr.io", "bob", "pw2", target="containers")
+    assert list(read(explicit)["auths"]) == ["ghcr.io"]
+    assert list(read(made)["auths"]) == ["quay.io"]
+    assert accounts.config_path(None, "containers") == explicit
+    assert logout("ghcr.io", target="containers") is True
+    assert read(explicit)["auths"] == {}
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"REGISTRY_AUTH_FILE": "/a.json", "DOCKER_CONFIG": "/d", "XDG_RUNTIME_DIR": "/r"},
+         "/a.json"),
+        ({"DOCKER_CONFIG": "/d", "XDG_RUNTIME_DIR": "/r"}, "/d/config.json"),
+        ({"REGISTRY_AUTH_FILE": "", "DOCKER_CONFIG": "", "XDG_RUNTIME_DIR": "/r"},
+         "/r/containers/auth.json"),
+        ({"HOME": "/h"}, f"/run/containers/{os.getuid()}/auth.json"),
+    ],
+)
+def test_containers_write_path(env: Dict[str, str], expected: str) -> None:
+    assert accounts.containers_write_path(env) == Path(expected)
+
+
+def test_containers_target_is_checked(authfile: Path) -> None:
+    from dockercreds.errors import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match="'podman'"):
+        login("quay.io", "a", "b", config=authfile, target="podman")
+    with pytest.raises(InvalidArgument, match="'podman'"):
+        logout("quay.io", config=authfile, target="podman")
+    assert not authfile.exists()
+
+
+def test_containers_login_then_lookup_with_containers_sources(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "auth.json"
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(path))
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))  # REGISTRY_AUTH_FILE wins
+    quiet_login("quay.io", "alice", "pw1", target="containers")
+    quiet_login("quay.io/org", "olga", "pw2", target="containers")
+    found = get_registry_credentials("quay.io", sources="containers")
+    assert found is not None and (found.username, found.password) == ("alice", "pw1")
+    from dockercreds.resolver import get_credentials
+
+    org = get_credentials("quay.io/org/app", sources="containers")
+    assert org is not None and (org.username, org.password) == ("olga", "pw2")
+    other = get_credentials("quay.io/organization/app", sources="containers")
+    assert other is not None and other.username == "alice"
+    assert get_registry_credentials("quay.io") is None  # the Docker config is untouched
+
+
+def test_containers_login_keeps_unknown_keys_and_ignores_creds_store(
+    authfile: Path, stores: Dict[str, FakeStore]
+) -> None:
+    write(authfile, {"credsStore": "pass", "x-tool": {"a": 1},
+                     "auths": {"quay.io": {"auth": b64("old:pw"), "x-note": "kept"}}})
+    c_login("quay.io", authfile)
+    assert read(authfile) == {"credsStore": "pass", "x-tool": {"a": 1},
+                              "auths": {"quay.io": {"auth": b64("alice:pw1"), "x-note": "kept"}}}
+    assert stores == {}  # podman ignores credsStore: so do writes of its file
+
+
+def test_containers_login_replaces_other_forms_of_the_registry(authfile: Path) -> None:
+    write(authfile, {"auths": {
+        "https://index.docker.io/v1/": {"auth": b64("old:pw")},
+        "index.docker.io": {"auth": b64("old2:pw")},
+        "docker.io/library": {"auth": b64("lib:pw")},
+        "quay.io": {"auth": b64("q:pw")},
+    }})
+    c_login("docker.io", authfile)
+    # one key per registry: podman's; a namespace and other registries stay
+    assert read(authfile)["auths"] == {
+        "docker.io/library": {"auth": b64("lib:pw")},
+        "quay.io": {"auth": b64("q:pw")},
+        "docker.io": {"auth": b64("alice:pw1")},
+    }
+    c_login("docker.io/library", authfile, user="lib2")
+    assert read(authfile)["auths"]["docker.io/library"] == {"auth": b64("lib2:pw1")}
+    assert read(authfile)["auths"]["docker.io"] == {"auth": b64("alice:pw1")}
+
+
+def test_containers_identity_token_needs_a_store(authfile: Path) -> None:
+    with pytest.raises(InvalidCredentials, match="identity token"):
+        c_login("quay.io", authfile, user="<token>", pw="refresh")
+    assert not authfile.exists()
+
+
+@pytest.mark.parametrize(
+    ("config", "store", "expect_store", "expect_file"),
+    [
+        # credHelpers[host] routes, exactly as containers/image reads it
+        ({"credHelpers": {"quay.io": "fake"}}, None, "fake",
+         {"credHelpers": {"quay.io": "fake"}}),  # nothing to change: not rewritten
+        # another registry's helper, or a glob, is not podman's route: plaintext
+        ({"credHelpers": {"ghcr.io": "fake"}}, None, None,
+         {"credHelpers": {"ghcr.io": "fake"}, "auths": {"quay.io": {"auth": b64("alice:pw1")}}}),
+        # a forced store gets a credHelpers route, never credsStore
+        ({}, "keyring", "keyring", {"auths": {}, "credHelpers": {"quay.io": "keyring"}}),
+        ({"credsStore": "other"}, "keyring", "keyring",
+         {"credsStore": "other", "auths": {}, "credHelpers": {"quay.io": "keyring"}}),
+        # --store file wins over credHelpers
+        ({"credHelpers": {"quay.io": "fake"}}, "file", None,
+         {"credHelpers": {"quay.io": "fake"}, "auths": {"quay.io": {"auth": b64("alice:pw1")}}}),
+    ],
+)
+def test_containers_store_choice(
+    authfile: Path,
+    stores: Dict[str, FakeStore],
+    config: Dict[str, Any],
+    store: Optional[str],
+    expect_store: Optional[str],
+    expect_file: Dict[str, Any],
+) -> None:
+    write(authfile, config)
+    c_login("quay.io", authfile, store=store)
+    assert read(authfile) == expect_file
+    held = {name: s.data for name, s in stores.items() if s.data}
+    assert held == ({expect_store: {"quay.io": ("alice", "pw1")}} if expect_store else {})
+
+
+def test_containers_store_login_removes_plaintext_and_routes_hub_as_podman(
+    authfile: Path, stores: Dict[str, FakeStore]
+) -> None:
+    write(authfile, {"auths": {
+        "docker.io": {"auth": b64("old:pw"), "x-note": 1},
+        "https://index.docker.io/v1/": {"auth": b64("old:pw")},
+        "docker.io/library": {"auth": b64("lib:pw")},
+    }})
+    c_login("docker.io", authfile, store="keyring")
+    assert read(authfile) == {
+        "auths": {"docker.io": {"x-note": 1}, "docker.io/library": {"auth": b64("lib:pw")}},
+        "credHelpers": {"docker.io": "keyring"},
+    }
+    # what podman asks for, and what dockercreds and docker ask for
+    assert stores["keyring"].data == {"docker.io": ("alice", "pw1"), HUB_KEY: ("alice", "pw1")}
+    found = get_registry_credentials("docker.io", config=authfile)
+    assert found is not None and found.username == "alice"
+
+
+def test_containers_namespace_cannot_go_to_a_helper(
+    authfile: Path, stores: Dict[str, FakeStore]
+) -> None:
+    from dockercreds.errors import InvalidArgument
+
+    write(authfile, {"credHelpers": {"quay.io": "fake"}})
+    before = authfile.read_bytes()
+    with pytest.raises(InvalidArgument, match=r"namespace 'quay.io/org'.*credHelpers\['quay.io'\]"):
+        c_login("quay.io/org", authfile)
+    with pytest.raises(InvalidArgument, match="--store 'keyring'"):
+        c_login("quay.io/org", authfile, store="keyring")
+    assert authfile.read_bytes() == before
+    assert all(not s.calls for s in stores.values())
+    c_login("quay.io/org", authfile, store="file")  # explicit plaintext is fine
+    assert read(authfile)["auths"] == {"quay.io/org": {"auth": b64("alice:pw1")}}
+
+
+def test_containers_malformed_file_is_refused(authfile: Path) -> None:
+    authfile.parent.mkdir(parents=True)
+    authfile.write_text('{"auths": {')
+    with pytest.raises(ConfigWriteError, match=r"auth\.json"):
+        c_login("quay.io", authfile)
+    assert authfile.read_text() == '{"auths": {'
+
+
+def test_containers_symlink_stays_a_link(authfile: Path, tmp_path: Path) -> None:
+    real = tmp_path / "real" / "auth.json"
+    write(real, {"auths": {}})
+    authfile.parent.mkdir(parents=True)
+    authfile.symlink_to(real)
+    c_login("quay.io", authfile)
+    assert authfile.is_symlink()
+    assert read(real)["auths"] == {"quay.io": {"auth": b64("alice:pw1")}}
+
+
+@pytest.mark.parametrize(
+    ("registry", "removed", "left"),
+    [
+        # a namespace removes exactly that key, as `podman logout quay.io/org` does
+        ("quay.io/org", True, ["quay.io", "https://quay.io", "quay.io/other"]),
+        # a namespace without a key is "not logged in"; the registry's entry stays
+        ("quay.io/none", False, ["quay.io", "https://quay.io", "quay.io/org", "quay.io/other"]),
+        # the registry removes its whole-registry keys; namespaces stay
+        ("quay.io", True, ["quay.io/org", "quay.io/other"]),
+        ("ghcr.io", False, ["quay.io", "https://quay.io", "quay.io/org", "quay.io/other"]),
+    ],
+)
+def test_containers_logout(
+    authfile: Path, registry: str, removed: bool, left: List[str]
+) -> None:
+    keys = ["quay.io", "https://quay.io", "quay.io/org", "quay.io/other"]
+    write(authfile, {"auths": {k: {"auth": b64("u:p")} for k in keys}})
+    assert logout(registry, config=authfile, target="containers") is removed
+    assert list(read(authfile)["auths"]) == left
+
+
+def test_containers_logout_erases_from_credhelper_not_creds_store(
+    authfile: Path, stores: Dict[str, FakeStore]
+) -> None:
+    write(authfile, {"credHelpers": {"quay.io": "fake"}, "credsStore": "other", "auths": {}})
+    stores["fake"] = FakeStore("fake")
+    stores["fake"].data["quay.io"] = ("alice", "pw1")
+    stores["other"] = FakeStore("other")
+    stores["other"].data["quay.io"] = ("bob", "pw2")
+    assert logout("quay.io", config=authfile, target="containers") is True
+    assert stores["fake"].data == {}
+    assert stores["other"].data == {"quay.io": ("bob", "pw2")}
+    assert not stores["other"].calls
+    assert logout("quay.io", config=authfile, target="containers") is False
+
+
+def test_containers_logout_of_missing_file_creates_nothing(authfile: Path) -> None:
+    assert logout("quay.io", config=authfile, target="containers") is False
+    assert not authfile.exists()
+
+
+def test_containers_write_survives_an_unlocked_writer(
+    authfile: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """podman renames a copy it read before our write over the file: we write again."""
+    from dockercreds import writer
+
+    write(authfile, {"auths": {"ghcr.io": {"auth": b64("p:pw")}}})
+    stale = authfile.read_bytes()  # what an overlapping podman login read
+    real_update = writer.update_config
+    calls: List[int] = []
+
+    def racing_update(path: Any, mutate: Any, **kw: Any) -> Any:
+        result = real_update(path, mutate, **kw)
+        calls.append(1)
+        if len(calls) == 1:
+            authfile.write_bytes(stale)  # podman's rename lands right after ours
+        return result
+
+    monkeypatch.setattr(writer, "update_config", racing_update)
+    c_login("quay.io", authfile)
+    assert len(calls) == 2
+    assert read(authfile)["auths"] == {
+        "ghcr.io": {"auth": b64("p:pw")}, "quay.io": {"auth": b64("alice:pw1")}
+    }
+
+
+def test_containers_write_leaves_a_later_writers_value(
+    authfile: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A login that lands after ours (another value, not the one we replaced) stands."""
+    from dockercreds import writer
+
+    write(authfile, {"auths": {"quay.io": {"auth": b64("old:pw")}}})
+    real_update = writer.update_config
+    calls: List[int] = []
+
+    def later_login(path: Any, mutate: Any, **kw: Any) -> Any:
+        calls.append(1)
+        result = real_update(path, mutate, **kw)
+        write(authfile, {"auths": {"quay.io": {"auth": b64("newer:pw")}}})
+        return result
+
+    monkeypatch.setattr(writer, "update_config", later_login)
+    c_login("quay.io", authfile)
+    assert len(calls) == 1
+    assert read(authfile)["auths"] == {"quay.io": {"auth": b64("newer:pw")}}
+
+
+def test_containers_route_survives_an_unlocked_writer(
+    authfile: Path, stores: Dict[str, FakeStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dockercreds import writer
+
+    write(authfile, {"auths": {}})
+    real_update = writer.update_config
+    calls: List[int] = []
+
+    def racing_update(path: Any, mutate: Any, **kw: Any) -> Any:
+        result = real_update(path, mutate, **kw)
+        calls.append(1)
+        if len(calls) == 1:
+            write(authfile, {"auths": {"ghcr.io": {"auth": b64("p:pw")}}})  # podman's copy
+        return result
+
+    monkeypatch.setattr(writer, "update_config", racing_update)
+    c_login("quay.io", authfile, store="keyring")
+    assert len(calls) == 2
+    assert read(authfile) == {"auths": {"ghcr.io": {"auth": b64("p:pw")}},
+                              "credHelpers": {"quay.io": "keyring"}}
+
+
+def test_containers_write_gives_up_on_a_writer_that_keeps_undoing_it(
+    authfile: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dockercreds import writer
+
+    real_update = writer.update_config
+    calls: List[int] = []
+
+    def undone(path: Any, mutate: Any, **kw: Any) -> Any:
+        calls.append(1)
+        result = real_update(path, mutate, **kw)
+        authfile.write_text("{}")
+        return result
+
+    monkeypatch.setattr(writer, "update_config", undone)
+    c_login("quay.io", authfile)
+    assert len(calls) == accounts._SETTLE_TRIES
+
+
+# --- CLI
+
+
+def _cli(argv: List[str], monkeypatch: pytest.MonkeyPatch, stdin: str = "") -> Any:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    out, err = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    code = cli.main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_cli_containers_login_and_logout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = tmp_path / "run"
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
+    monkeypatch.delenv("DOCKER_CONFIG", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    path = runtime / "containers" / "auth.json"
+    code, out, err = _cli(
+        ["login", "--containers", "--no-verify", "-u", "alice", "--password-stdin",
+         "quay.io/org"], monkeypatch, "pw1\n")
+    assert (code, out) == (0, "Login Succeeded\n")
+    assert str(path) in err  # the plaintext warning names the file
+    assert read(path)["auths"] == {"quay.io/org": {"auth": b64("alice:pw1")}}
+    code, out, _ = _cli(["logout", "--containers", "quay.io/org"], monkeypatch)
+    assert (code, out) == (0, "Removing login credentials for quay.io/org\n")
+    code, out, _ = _cli(["logout", "--containers", "docker.io"], monkeypatch)
+    assert (code, out) == (0, "Not logged in to docker.io\n")
+    assert not (tmp_path / "home").exists()
+
+
+def test_cli_authfile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "mine.json"
+    code, _, _ = _cli(
+        ["login", "--authfile", str(path), "--no-verify", "-u", "alice", "--password-stdin",
+         "docker.io"], monkeypatch, "pw1\n")
+    assert code == 0
+    assert read(path)["auths"] == {"docker.io": {"auth": b64("alice:pw1")}}
+    code, out, _ = _cli(["logout", "--authfile", str(path)], monkeypatch)
+    assert (code, out) == (0, "Removing login credentials for docker.io\n")
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [["--config", "a.json", "--containers"], ["--config", "a.json", "--authfile", "b.json"],
+     ["--containers", "--authfile", "b.json"]],
+)
+@pytest.mark.parametrize("command", ["login", "logout", "migrate"])
+def test_cli_target_flags_exclude_each_other(
+    monkeypatch: pytest.MonkeyPatch, flags: List[str], command: str
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        _cli([command, *flags], monkeypatch)
+    assert exc.value.code == 2
+
+
+# --- containers peers: podman and skopeo read what we write, we read what podman writes
+
+
+@pytest.fixture
+def podman_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Default containers auth file under a private XDG_RUNTIME_DIR; returns its path."""
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
+    # with DOCKER_CONFIG set podman would use $DOCKER_CONFIG/config.json instead
+    monkeypatch.delenv("DOCKER_CONFIG", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    return runtime / "containers" / "auth.json"
+
+
+def _peer(argv: List[str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv, input=stdin, capture_output=True, text=True, env=dict(os.environ), timeout=120,
+        check=False,
+    )
+
+
+def _ours(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return _peer([sys.executable, "-m", "dockercreds.cli", *args], stdin)
+
+
+def _get_login(target: str) -> Optional[str]:
+    res = _peer([require("podman"), "login", "--get-login", target])
+    return res.stdout.strip() if res.returncode == 0 else None
+
+
+def _skopeo_inspect(image: str) -> bool:
+    res = _peer([require("skopeo"), "inspect", "--tls-verify=false", f"docker://{image}"])
+    return res.returncode == 0 and "Digest" in res.stdout
+
+
+@pytest.mark.peer
+@pytest.mark.parametrize("namespace", ["", "/test"])
+def test_peer_podman_and_skopeo_use_our_containers_login(
+    registry: Any, podman_env: Path, namespace: str
+) -> None:
+    target = registry.addr + namespace
+    assert _get_login(target) is None
+    assert not _skopeo_inspect(registry.image)
+    res = _ours("login", "--containers", "-u", registry.user, "--password-stdin", target,
+                stdin=registry.password + "\n")  # verified against the registry first
+    assert res.returncode == 0, res.stderr
+    assert list(read(podman_env)["auths"]) == [target]
+    assert _get_login(target) == registry.user
+    assert _skopeo_inspect(registry.image)  # test/hello is under /test too
+    res = _ours("logout", "--containers", target)
+    assert res.returncode == 0, res.stderr
+    assert _get_login(target) is None
+    assert not _skopeo_inspect(registry.image)
+
+
+@pytest.mark.peer
+def test_peer_wrong_password_stores_nothing_in_containers_file(
+    registry: Any, podman_env: Path
+) -> None:
+    res = _ours("login", "--containers", "-u", registry.user, "--password-stdin",
+                registry.addr, stdin="wrong\n")
+    assert res.returncode == 1
+    assert not podman_env.exists()
+
+
+@pytest.mark.peer
+def test_peer_we_find_and_remove_podmans_login(registry: Any, podman_env: Path) -> None:
+    podman = require("podman")
+    for target in (registry.addr, f"{registry.addr}/org"):
+        res = _peer([podman, "login", "--tls-verify=false", "-u", registry.user,
+                     "--password-stdin", target], registry.password)
+        assert res.returncode == 0, res.stderr
+    from dockercreds.resolver import get_credentials
+
+    for found in (
+        get_registry_credentials(registry.addr, sources="containers"),
+        get_credentials(f"{registry.addr}/org/app", sources="containers"),
+    ):
+        assert found is not None
+        assert (found.username, found.password) == (registry.user, registry.password)
+        assert found.source == f"file:{podman_env}"
+    assert get_registry_credentials(registry.addr) is None  # docker sources: not there
+    # our logout of the namespace removes podman's key for it, and only that one
+    assert logout(f"{registry.addr}/org", target="containers") is True
+    assert _get_login(f"{registry.addr}/org") == registry.user  # the registry's key answers
+    assert list(read(podman_env)["auths"]) == [registry.addr]
+    # and podman's logout undoes ours
+    quiet_login(f"{registry.addr}/org", "nsuser", "nspw", target="containers")
+    assert _get_login(f"{registry.addr}/org") == "nsuser"
+    res = _peer([podman, "logout", f"{registry.addr}/org"])
+    assert res.returncode == 0, res.stderr
+    assert _get_login(f"{registry.addr}/org") == registry.user
+
+
+@pytest.mark.peer
+def test_peer_concurrent_logins_with_podman_lose_nothing_we_wrote(
+    registry: Any, podman_env: Path
+) -> None:
+    """Several dockercreds processes and podman logins at once on one auth file.
+
+    dockercreds writers lock, re-read and re-apply when podman (which does not lock)
+    replaced the file with a copy read before our write. podman's own entries are not
+    asserted: concurrent podman logins can lose each other's (container-libs#244).
+    """
+    podman = require("podman")
+    ours = [f"{registry.addr}/dc{i}" for i in range(6)]
+    theirs = [f"{registry.addr}/pm{i}" for i in range(4)]
+    procs: List[Any] = []  # (process, what it reads on stdin)
+
+    def start(argv: List[str], secret: str) -> None:
+        procs.append((subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            text=True), secret))
+
+    try:
+        for n in range(max(len(ours), len(theirs))):  # interleaved, all running at once
+            if n < len(ours):
+                start([sys.executable, "-m", "dockercreds.cli", "login", "--containers",
+                       "--no-verify", "-u", f"dc{n}", "--password-stdin", ours[n]], "pw\n")
+            if n < len(theirs):
+                start([podman, "login", "--tls-verify=false", "-u", registry.user,
+                       "--password-stdin", theirs[n]], registry.password)
+        for proc, secret in procs:
+            _, err = proc.communicate(secret, timeout=120)
+            assert proc.returncode == 0, err
+    finally:
+        for proc, _ in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    auths = read(podman_env)["auths"]
+    for n, key in enumerate(ours):
+        assert auths.get(key) == {"auth": b64(f"dc{n}:pw")}, sorted(auths)
+    assert _get_login(ours[0]) == "dc0"
+
+
+@pytest.mark.peer
+def test_peer_with_docker_config_set_we_write_where_podman_reads(
+    registry: Any, podman_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # containers/common: REGISTRY_AUTH_FILE > $DOCKER_CONFIG/config.json > XDG_RUNTIME_DIR
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "dc"))
+    target = f"{registry.addr}/test"
+    res = _ours("login", "--containers", "-u", registry.user, "--password-stdin", target,
+                stdin=registry.password + "\n")
+    assert res.returncode == 0, res.stderr
+    assert list(read(tmp_path / "dc" / "config.json")["auths"]) == [target]
+    assert not podman_env.exists()
+    assert _get_login(target) == registry.user
+    assert _skopeo_inspect(registry.image)

@@ -759,3 +759,136 @@ def test_peer_migrate_without_keyring_everyone_resolves_as_before(
     assert "0 moved, 0 kept, 3 failed" in out
     assert peer_config.read_bytes() == before_bytes
     assert _everyone(registry, peer_config) == before
+
+
+# --------------------------------------------------------------------------- containers
+# migrate --containers / --authfile: podman's auth file, routed the way podman reads it.
+
+PODMAN_FILE = {
+    "auths": {
+        "docker.io": {"auth": b64("bob:pw2"), "x-note": 1},
+        "ghcr.io": {"auth": b64("carol:pw3")},
+        "quay.io": {"auth": b64("alice:pw1")},
+        "quay.io/org": {"auth": b64("ns:pw4")},
+    },
+    "x-tool": True,
+}
+
+
+def containers_lookups(path: Path) -> Seen:
+    seen: Seen = {}
+    for target in ("docker.io/library/x", "ghcr.io/a/b", "quay.io/x/y", "quay.io/org/app"):
+        found = get_credentials(target, config=path)
+        seen[target] = None if found is None else (found.username, found.password)
+    return seen
+
+
+def test_containers_migrate_routes_podmans_keys(tmp_path: Path, store: FakeStore) -> None:
+    path = tmp_path / "auth.json"
+    write(path, PODMAN_FILE)
+    before = containers_lookups(path)
+    report = run(path, store, target="containers")
+    assert statuses(report) == {
+        "docker.io": MOVED, "ghcr.io": MOVED, "quay.io": KEPT, "quay.io/org": KEPT
+    }
+    # routed with what podman reads (docker.io); Hub stored under both of its helper names
+    assert store.data == {"docker.io": ("bob", "pw2"), HUB_KEY: ("bob", "pw2"),
+                          "ghcr.io": ("carol", "pw3")}
+    data = read(path)
+    assert data["credHelpers"] == {"docker.io": "keyring", "ghcr.io": "keyring"}
+    assert "credsStore" not in data  # podman ignores it: never written
+    assert data["x-tool"] is True
+    assert data["auths"]["docker.io"] == {"x-note": 1}
+    assert report.routes == ["docker.io", "ghcr.io"]
+    assert not report.creds_store_set and "ignore credsStore" in report.creds_store_note
+    moved = [item.describe() for item in report.moved]
+    assert moved[0].endswith("-> docker.io")
+    assert containers_lookups(path) == before
+
+
+def test_containers_migrate_ignores_an_existing_creds_store(
+    tmp_path: Path, store: FakeStore
+) -> None:
+    path = tmp_path / "auth.json"
+    write(path, {"credsStore": "pass", "auths": {"ghcr.io": {"auth": b64("carol:pw3")}}})
+    # for the Docker file another credsStore is refused; podman never reads it
+    with pytest.raises(ConfigWriteError, match="credsStore 'pass'"):
+        run(path, store)
+    report = run(path, store, target="containers")
+    assert statuses(report) == {"ghcr.io": MOVED}
+    assert read(path) == {"credsStore": "pass", "auths": {"ghcr.io": {}},
+                          "credHelpers": {"ghcr.io": "keyring"}}
+
+
+def test_containers_migrate_default_file_is_podmans(
+    tmp_path: Path, store: FakeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "explicit.json"
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(path))
+    write(path, {"auths": {"ghcr.io": {"auth": b64("carol:pw3")}}})
+    report = migrate(target="containers", store_factory=lambda name: store)
+    assert report.path == str(path) and report.changed
+
+
+def test_cli_migrate_authfile(
+    tmp_path: Path, store: FakeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "auth.json"
+    write(path, PODMAN_FILE)
+    code, out, err = run_cli(["migrate", "--authfile", str(path)], monkeypatch)
+    assert code == 0, err
+    assert "moved      docker.io (user bob) -> docker.io" in out
+    assert f"credHelpers set to 'keyring' for docker.io, ghcr.io in {path}" in out
+    assert "credsStore not set: podman and skopeo ignore credsStore" in out
+    assert "2 moved, 2 kept, 0 failed" in out
+
+
+@pytest.mark.peer
+def test_peer_containers_migrate_podman_and_skopeo_resolve_as_before(
+    registry: Any,
+    docker_config: Path,
+    secret_service: Any,
+    venv_bin_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    require("docker-credential-keyring")
+    for name, value in secret_service.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DOCKERCREDS_KEYRING_INDEX", str(tmp_path / "index.json"))
+    path = tmp_path / "auth.json"
+    write(path, {"auths": {
+        registry.addr: {"auth": b64(f"{registry.user}:{registry.password}")},
+        "docker.io": {"auth": b64(f"{HUB_USER}:{HUB_SECRET}")},
+    }})
+    skopeo, podman = require("skopeo"), require("podman")
+
+    def seen() -> Dict[str, Any]:
+        out: Dict[str, Any] = {}
+        inspect = _tool([skopeo, "inspect", "--tls-verify=false", "--authfile", str(path),
+                         f"docker://{registry.image}"])
+        out["skopeo"] = inspect.returncode == 0 and "Digest" in inspect.stdout
+        for host in (registry.addr, "docker.io"):
+            login = _tool([podman, "login", "--authfile", str(path), "--get-login", host])
+            out[host] = login.stdout.strip() if login.returncode == 0 else None
+        return out
+
+    before = seen()
+    assert before == {"skopeo": True, registry.addr: registry.user, "docker.io": HUB_USER}
+    try:
+        res = subprocess.run(
+            [sys.executable, "-m", "dockercreds.cli", "migrate", "--authfile", str(path)],
+            capture_output=True, text=True, timeout=120, check=False,
+        )
+        assert res.returncode == 0, res.stdout + res.stderr
+        text = path.read_text()
+        assert registry.password not in text and HUB_SECRET not in text
+        assert json.loads(text)["credHelpers"] == {
+            registry.addr: "keyring", "docker.io": "keyring"
+        }
+        assert seen() == before  # now through docker-credential-keyring
+    finally:
+        from dockercreds.keyring_store import KeyringStore
+
+        for server in (registry.addr, "docker.io"):
+            KeyringStore().erase(server)
