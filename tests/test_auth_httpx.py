@@ -12,7 +12,7 @@ import httpx
 import pytest
 import respx
 
-from dockercreds.auth import RegistryHTTPXAuth
+from dockercreds.auth_httpx import RegistryHTTPXAuth
 from dockercreds.credentials import Credentials
 from dockercreds.errors import TokenError, UnsafeAuthError
 

@@ -91,7 +91,9 @@ def test_token_remote_http_only_with_insecure(
     )
     assert main(["token", "reg.example:5000/app", "--config", str(tmp_path / "none.json")]) == 1
     err = capsys.readouterr().err
-    assert "cannot reach registry reg.example:5000 over https" in err
+    assert err.startswith("dockercreds: cannot reach reg.example:5000: ")
+    assert err.count("\n") == 1
+    assert "use --insecure" in err
     assert "Traceback" not in err
     responses.add(
         "GET",
