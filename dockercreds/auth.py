@@ -358,4 +358,3 @@ def _registry_name(hp: str) -> str:
     from .registry import normalize_registry
 
     return normalize_registry(hp)
-

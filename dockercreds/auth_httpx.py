@@ -14,6 +14,9 @@ an answer that came through a redirect is refused.
 
 from __future__ import annotations
 
+import socket
+import sys
+import threading
 from typing import (
     Any,
     AsyncGenerator,
@@ -24,14 +27,15 @@ from typing import (
     Iterable,
     Iterator,
     Optional,
+    Tuple,
 )
 
 import httpx
 
 from .auth import CLIENT_ID, DEFAULT_TOKEN_TIMEOUT, TokenFlow
-from .auth_limits import BodyCap, network_error, remaining
+from .auth_limits import BodyCap, failure, remaining
 from .auth_policy import display
-from .auth_steps import CredentialsFn, Fetch, FlowResponse, RequestInfo, Step
+from .auth_steps import CredentialsFn, Fetch, FlowResponse, RequestInfo, SendRequest, Step
 from .errors import TokenError
 
 __all__ = ["RegistryHTTPXAuth"]
@@ -81,11 +85,16 @@ class RegistryHTTPXAuth(httpx.Auth):
         try:
             step: Step = next(gen)
             while True:
-                outgoing = _outgoing(request, step)
-                response = yield outgoing
-                body = b""
-                if isinstance(step, Fetch):
+                if isinstance(step, SendRequest):
+                    response = yield _authorize(request, step)
+                    step = gen.send(_flow_response(response, b""))
+                    continue
+                outgoing, watch = _token_request(step, is_async=False)
+                try:
+                    response = yield outgoing
                     body = _read_sync(response, step, outgoing)
+                finally:
+                    watch.stop()
                 step = gen.send(_flow_response(response, body))
         except StopIteration:
             return
@@ -99,26 +108,22 @@ class RegistryHTTPXAuth(httpx.Auth):
         try:
             step: Step = next(gen)
             while True:
-                outgoing = _outgoing(request, step)
-                response = yield outgoing
                 body = b""
-                if isinstance(step, Fetch):
-                    body = await _read_async(response, step, outgoing)
+                if isinstance(step, SendRequest):
+                    response = yield _authorize(request, step)
+                else:
+                    outgoing, watch = _token_request(step, is_async=True)
+                    try:
+                        response = yield outgoing
+                        body = await _read_async(response, step, outgoing)
+                    finally:
+                        watch.stop()
                 try:
                     step = gen.send(_flow_response(response, body))
                 except StopIteration:
                     return
         finally:
             gen.close()
-
-
-def _failure(step: Fetch, exc: BaseException) -> Exception:
-    if isinstance(exc, httpx.TimeoutException) and step.deadline is not None:
-        try:
-            remaining(step)
-        except TokenError as late:
-            return late
-    return network_error(step, exc)
 
 
 def _is_network(exc: Exception) -> bool:
@@ -162,9 +167,7 @@ class _Once(httpx.SyncByteStream, httpx.AsyncByteStream):
             yield body
 
 
-def _outgoing(request: httpx.Request, step: Step) -> httpx.Request:
-    if isinstance(step, Fetch):
-        return _token_request(step, request)
+def _authorize(request: httpx.Request, step: SendRequest) -> httpx.Request:
     if step.authorization is None:
         request.headers.pop("Authorization", None)
     else:
@@ -172,33 +175,77 @@ def _outgoing(request: httpx.Request, step: Step) -> httpx.Request:
     return request
 
 
-def _token_request(step: Fetch, original: httpx.Request) -> httpx.Request:
+class _Watch:
+    """Ends a token request at its deadline, however slowly the server sends.
+
+    httpx's timeouts bound each read; a server sending a byte a second never trips them.
+    The trace hook keeps the connection's network stream; at the deadline a timer shuts
+    its socket down, which ends a blocked read at once (the failure is then reported as
+    the timeout). A request on a reused keep-alive connection has no stream to keep and
+    is bounded by the per-read timeout (the time left when it started).
+    """
+
+    def __init__(self, step: Fetch) -> None:
+        self.step = step
+        self.stream: Any = None
+        self.timer: Optional[threading.Timer] = None
+        left = remaining(step)
+        if left is not None:
+            self.timer = threading.Timer(left, self.fire)
+            self.timer.daemon = True
+            self.timer.start()
+
+    def fire(self) -> None:
+        get = getattr(self.stream, "get_extra_info", None)
+        sock = get("socket") if get is not None else None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def stop(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        self.stream = None
+
+
+def _token_request(step: Fetch, is_async: bool) -> Tuple[httpx.Request, _Watch]:
+    """The httpx request for ``step``: bounded in time, refusing to be redirected."""
+    watch = _Watch(step)
     limit = remaining(step)
     extensions: Dict[str, Any] = {}
     if limit is not None:
         extensions["timeout"] = {"connect": limit, "read": limit, "write": limit, "pool": limit}
     target = httpx.URL(step.url)
-    is_async = _is_async(original)
+    want = (target.host.lower(), target.port or _PORTS.get(target.scheme), target.raw_path)
 
     def check(event: str, info: Any) -> None:
+        data = info if isinstance(info, dict) else {}
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            watch.stream = data.get("return_value")
+            return
         if event.endswith(".failed"):
-            exc = info.get("exception") if isinstance(info, dict) else None
+            watch.stop()
+            exc = data.get("exception")
             if isinstance(exc, Exception) and _is_network(exc):
-                raise _failure(step, exc) from None
+                raise failure(step, exc) from None
+            return
+        if event.endswith("response_closed.complete"):
+            watch.stop()
             return
         if not event.endswith("send_request_headers.started"):
             return
-        sent = info.get("request") if isinstance(info, dict) else None
-        url = getattr(sent, "url", None)
+        if watch.stream is None:
+            watch.stream = _reused_stream()
+        url = getattr(data.get("request"), "url", None)
         if url is None:
             return
+        scheme = bytes(url.scheme).decode("ascii", "replace")
         host = bytes(url.host).decode("ascii", "replace").lower()
-        port = url.port or {b"https": 443, b"http": 80}.get(bytes(url.scheme))
-        want_port = target.port or {"https": 443, "http": 80}.get(target.scheme)
-        if (host, port) != (target.host.lower(), want_port) or bytes(url.target) != target.raw_path:
+        if (host, url.port or _PORTS.get(scheme), bytes(url.target)) != want:
             raise TokenError(
-                f"{step.purpose} failed: the token server redirected (to"
-                f" {bytes(url.scheme).decode('ascii', 'replace')}://{host});"
+                f"{step.purpose} failed: the token server redirected (to {scheme}://{host});"
                 " token requests do not follow redirects"
             )
 
@@ -210,19 +257,37 @@ def _token_request(step: Fetch, original: httpx.Request) -> httpx.Request:
         extensions["trace"] = trace
     else:
         extensions["trace"] = check
-    return httpx.Request(
+    request = httpx.Request(
         step.method,
         step.url,
         headers=list(step.headers),
-        stream=_Once(step),
+        content=step.body,  # sets Host and Content-Length
         extensions=extensions,
     )
+    request.stream = _Once(step)
+    return request, watch
 
 
-def _is_async(request: httpx.Request) -> bool:
-    return isinstance(request.stream, httpx.AsyncByteStream) and not isinstance(
-        request.stream, httpx.SyncByteStream
-    )
+_PORTS = {"https": 443, "http": 80}
+
+
+def _reused_stream() -> Any:
+    """The network stream of the keep-alive connection sending the token request.
+
+    httpcore's trace hook is not told the connection; it is the ``self`` of a caller a
+    few frames up (``HTTP11Connection.handle_request``). Best effort: None when the
+    layout differs, and the request is then bounded by the per-read timeout only.
+    """
+    frame = sys._getframe(1)
+    for _ in range(8):
+        frame = frame.f_back  # type: ignore[assignment]
+        if frame is None:
+            return None
+        owner = frame.f_locals.get("self")
+        stream = getattr(owner, "_network_stream", None)
+        if stream is not None and hasattr(stream, "get_extra_info"):
+            return stream
+    return None
 
 
 def _refuse_redirected(response: httpx.Response, step: Fetch, sent: httpx.Request) -> None:
@@ -243,7 +308,7 @@ def _read_sync(response: httpx.Response, step: Fetch, sent: httpx.Request) -> by
             for chunk in response.iter_raw():
                 cap.add(chunk)
         except httpx.TransportError as exc:
-            raise _failure(step, exc) from None
+            raise failure(step, exc) from None
         body = cap.body()
         response._content = body  # the client reads the response again: it has been
         return body
@@ -259,7 +324,7 @@ async def _read_async(response: httpx.Response, step: Fetch, sent: httpx.Request
             async for chunk in response.aiter_raw():
                 cap.add(chunk)
         except httpx.TransportError as exc:
-            raise _failure(step, exc) from None
+            raise failure(step, exc) from None
         body = cap.body()
         response._content = body
         return body

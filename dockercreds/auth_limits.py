@@ -13,7 +13,7 @@ from .auth_steps import MAX_TOKEN_BODY, Fetch
 from .errors import NetworkError, TokenError
 from .netfail import unreachable
 
-__all__ = ["BodyCap", "network_error", "remaining", "timeout_error"]
+__all__ = ["BodyCap", "failure", "network_error", "remaining", "timeout_error"]
 
 #: Bytes asked of the socket per read while streaming a body.
 CHUNK = 65536
@@ -46,6 +46,13 @@ def network_error(step: Fetch, exc: BaseException) -> NetworkError:
     except ValueError:
         host = "the server"
     return NetworkError(f"{unreachable(host, exc)} ({step.purpose})")
+
+
+def failure(step: Fetch, exc: BaseException) -> Exception:
+    """The typed error for a network failure of ``step``: past its deadline, a timeout."""
+    if step.deadline is not None and time.monotonic() >= step.deadline:
+        return timeout_error(step)
+    return network_error(step, exc)
 
 
 class BodyCap:

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 import weakref
-from typing import Any, Callable, Generator, Iterable, Optional, Sequence, Union
+from typing import Any, Callable, Generator, Iterable, List, Optional, Sequence, Union
 
 import requests
 from requests.auth import AuthBase
 
 from .auth import CLIENT_ID, DEFAULT_TOKEN_TIMEOUT, TokenFlow
-from .auth_limits import CHUNK, BodyCap, network_error, remaining
+from .auth_limits import CHUNK, BodyCap, failure, remaining, timeout_error
 from .auth_policy import hostport, split_url
 from .auth_steps import CredentialsFn, Fetch, FlowResponse, RequestInfo, SendRequest, Step
 from .errors import DockerCredsError
@@ -264,23 +265,55 @@ def _limit(step: Fetch, timeout: Any) -> Any:
 
 
 _NETWORK = (requests.RequestException, OSError)
+_Send = Callable[[requests.PreparedRequest, Any], requests.Response]
 
 
-def _fetch_with(
-    send: Callable[[requests.PreparedRequest, Any], requests.Response], step: Fetch, timeout: Any
-) -> FlowResponse:
-    """Send ``step`` (never following a redirect) and read its answer within its limits."""
+def _fetch_with(send: _Send, step: Fetch, timeout: Any) -> FlowResponse:
+    """Send ``step`` (never following a redirect) and read its answer within its limits.
+
+    A socket timeout bounds each read, not the whole answer: a server sending a byte a
+    second would never trip it. So with a deadline the exchange runs in a worker thread
+    and the caller waits only until the deadline; the worker then stops at its next
+    read (the body loop checks the deadline; the socket timeout is the time left).
+    """
     prep = requests.Request(
         step.method, step.url, headers=dict(step.headers), data=step.body
     ).prepare()
+    if step.deadline is None:
+        return _exchange(send, prep, step, timeout)
+    outcome: List[Any] = []
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            outcome.append(_exchange(send, prep, step, timeout))
+        except BaseException as exc:  # handed to the caller
+            outcome.append(exc)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=work, name="dockercreds-token-request", daemon=True)
+    worker.start()
+    if not done.wait(max(0.0, step.deadline - time.monotonic())):
+        raise timeout_error(step)
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    assert isinstance(result, FlowResponse)  # noqa: S101
+    return result
+
+
+def _exchange(
+    send: _Send, prep: requests.PreparedRequest, step: Fetch, timeout: Any
+) -> FlowResponse:
     try:
         response = send(prep, _limit(step, timeout))
         return _flow_response(response, body=_read(response, step))
     except _NETWORK as exc:
-        raise network_error(step, exc) from None
+        raise failure(step, exc) from None
     except Exception as exc:  # urllib3's errors while streaming the body
         if type(exc).__module__.startswith("urllib3"):
-            raise network_error(step, exc) from None
+            raise failure(step, exc) from None
         raise
 
 

@@ -230,8 +230,7 @@ def read_token(
     value = data.get("access_token") or data.get("token")
     if not isinstance(value, str) or not value:
         raise TokenError(
-            f"{failed}: the token server answered without a token"
-            " (no access_token or token field)"
+            f"{failed}: the token server answered without a token (no access_token or token field)"
         )
     if not header_safe(value):
         # an HTTP client would refuse the header and quote the token in its error
