@@ -10,7 +10,7 @@ from typing import Any, Dict, Generator, List, Optional, Tuple
 from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from dockercreds.auth import (
@@ -601,7 +601,7 @@ def test_token_flow_without_bearer(status: int, headers: Tuple[str, ...], match:
         gen.send(FlowResponse(status, "http://127.0.0.1:5000/v2/", headers))
 
 
-SECRET_PW = "pw\t  S3CR3T\"x/+y"  # whitespace, a quote and URL-special characters
+SECRET_PW = 'pw\t  S3CR3T"x/+y'  # whitespace, a quote and URL-special characters
 
 
 @pytest.mark.parametrize(
@@ -748,6 +748,14 @@ _ALLOWED = (AuthError,)  # ChallengeError, TokenError, UnsafeAuthError, NetworkE
     st.sampled_from(["https://reg.example", "http://127.0.0.1:5000"]),
     st.lists(st.tuples(_STATUS, _BODIES, st.one_of(st.none(), _URLISH)), max_size=3),
     st.sampled_from([None, "password", "identity"]),
+)
+@example('Bearer realm="http://[::1"', "https://reg.example", [], "password")
+@example('Bearer realm="https://a:99999/t"', "https://reg.example", [], None)
+@example(
+    'Bearer realm="https://a/t"',
+    "https://reg.example",
+    [(200, b'{"token": "t", "expires_in": 1e999}', None)],
+    None,
 )
 def test_fuzz_challenges_and_token_answers_end_in_typed_errors(
     header: str,
