@@ -9,6 +9,8 @@ server; ``/token`` then does what ``mode`` says:
 * ``redirect``: 307 to ``location`` (a POST body would follow it);
 * ``ok``: a token.
 
+``realm`` replaces the realm of the challenge (e.g. a closed port).
+
 Every connection thread ends within ``max_seconds`` whatever the client does.
 """
 
@@ -30,8 +32,10 @@ class HostileServer:
         interval: float = 0.05,
         max_seconds: float = 10.0,
         location: str = "",
+        realm: str = "",
     ) -> None:
         self.mode = mode
+        self.realm = realm
         self.interval = interval
         self.max_seconds = max_seconds
         self.location = location
@@ -81,7 +85,8 @@ class HostileServer:
                         return
                     self.paths.append(path)
                     if path.startswith("/v2/"):
-                        challenge = f'Bearer realm="{self.url}/token",service="hostile"'
+                        realm = self.realm or f"{self.url}/token"
+                        challenge = f'Bearer realm="{realm}",service="hostile"'
                         conn.sendall(
                             b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n"
                             b"WWW-Authenticate: " + challenge.encode() + b"\r\n\r\n"
