@@ -205,9 +205,9 @@ def test_token_requests_never_follow_redirects(
         return_value=httpx.Response(200, json={"token": "T"})
     )
     who = _identity() if creds == "identity" else _creds(username="u", password=PASSWORD)
-    with httpx.Client(auth=_auth(who), follow_redirects=True) as client:
-        with pytest.raises(TokenError, match="do not follow redirects") as info:
-            client.get(MANIFEST)
+    client = httpx.Client(auth=_auth(who), follow_redirects=True)
+    with client, pytest.raises(TokenError, match="do not follow redirects") as info:
+        client.get(MANIFEST)
     assert "REFRESH-XYZ" not in str(info.value) and PASSWORD not in str(info.value)
     for call in evil.calls:
         assert "Authorization" not in call.request.headers
@@ -251,20 +251,19 @@ def test_huge_token_body_is_capped(respx_mock: respx.MockRouter) -> None:
     respx_mock.get(MANIFEST).mock(side_effect=_guarded("T", _bearer()))
     body = _Endless()
     respx_mock.get(url__startswith=REALM).mock(return_value=httpx.Response(200, stream=body))
-    with httpx.Client(auth=_auth(_creds(username="u", password=PASSWORD))) as client:
-        with pytest.raises(TokenError, match="larger than 1024 KiB"):
-            client.get(MANIFEST)
+    client = httpx.Client(auth=_auth(_creds(username="u", password=PASSWORD)))
+    with client, pytest.raises(TokenError, match="larger than 1024 KiB"):
+        client.get(MANIFEST)
     assert body.taken <= 20  # about 1 MiB read, not 300 MB
 
 
 @pytest.mark.parametrize("mode", ["drip", "drip_body"])
 def test_slow_token_server_ends_at_the_deadline(mode: str) -> None:
     creds = _creds(username="u", password=PASSWORD)
-    with HostileServer(mode, interval=0.05, max_seconds=8) as server:
-        auth = _auth(creds, token_timeout=0.5)
-        with httpx.Client(auth=auth, timeout=5) as client:
-            with pytest.raises(TokenError, match="timed out") as info:
-                client.get(f"{server.url}/v2/app/manifests/1")
+    client = httpx.Client(auth=_auth(creds, token_timeout=0.5), timeout=5)
+    with HostileServer(mode, interval=0.05, max_seconds=8) as server, client:
+        with pytest.raises(TokenError, match="timed out") as info:
+            client.get(f"{server.url}/v2/app/manifests/1")
     assert "127.0.0.1" in str(info.value) and "token request" in str(info.value)
 
 
@@ -275,18 +274,17 @@ def test_async_slow_token_server_ends_at_the_deadline() -> None:
         async with httpx.AsyncClient(auth=_auth(creds, token_timeout=0.5), timeout=5) as client:
             await client.get(f"{url}/v2/app/manifests/1")
 
-    with HostileServer("drip", interval=0.05, max_seconds=8) as server:
-        with pytest.raises(TokenError, match="timed out"):
-            asyncio.run(run(server.url))
+    server = HostileServer("drip", interval=0.05, max_seconds=8)
+    with server, pytest.raises(TokenError, match="timed out"):
+        asyncio.run(run(server.url))
 
 
 def test_unreachable_realm_is_one_line() -> None:
     closed = _closed_port()
     realm = f"http://127.0.0.1:{closed}/token"
-    with HostileServer("ok", realm=realm) as server:
-        with httpx.Client(auth=_auth(None)) as client:
-            with pytest.raises(NetworkError) as info:
-                client.get(f"{server.url}/v2/app/manifests/1")
+    with HostileServer("ok", realm=realm) as server, httpx.Client(auth=_auth(None)) as client:
+        with pytest.raises(NetworkError) as info:
+            client.get(f"{server.url}/v2/app/manifests/1")
     message = str(info.value)
     assert message.startswith(f"cannot reach 127.0.0.1:{closed}: connection refused (")
     assert "\n" not in message and "httpcore" not in message
@@ -301,9 +299,9 @@ def _closed_port() -> int:
 @pytest.mark.parametrize("creds", ["identity", "password"])
 def test_redirected_token_request_reaches_no_other_server(creds: str) -> None:
     who = _identity() if creds == "identity" else _creds(username="u", password=PASSWORD)
-    with HostileServer("ok") as evil:
-        with HostileServer("redirect", location=f"{evil.url}/steal") as server:
-            with httpx.Client(auth=_auth(who), follow_redirects=True, timeout=5) as client:
-                with pytest.raises(TokenError, match="do not follow redirects"):
-                    client.get(f"{server.url}/v2/app/manifests/1")
+    client = httpx.Client(auth=_auth(who), follow_redirects=True, timeout=5)
+    with HostileServer("ok") as evil, client:
+        server = HostileServer("redirect", location=f"{evil.url}/steal")
+        with server, pytest.raises(TokenError, match="do not follow redirects"):
+            client.get(f"{server.url}/v2/app/manifests/1")
         assert evil.paths == []  # not even the request line went there
