@@ -261,9 +261,9 @@ def test_huge_token_body_is_capped(respx_mock: respx.MockRouter) -> None:
 def test_slow_token_server_ends_at_the_deadline(mode: str) -> None:
     creds = _creds(username="u", password=PASSWORD)
     client = httpx.Client(auth=_auth(creds, token_timeout=0.5), timeout=5)
-    with HostileServer(mode, interval=0.05, max_seconds=8) as server, client:
-        with pytest.raises(TokenError, match="timed out") as info:
-            client.get(f"{server.url}/v2/app/manifests/1")
+    server = HostileServer(mode, interval=0.05, max_seconds=8)
+    with server, client, pytest.raises(TokenError, match="timed out") as info:
+        client.get(f"{server.url}/v2/app/manifests/1")
     assert "127.0.0.1" in str(info.value) and "token request" in str(info.value)
 
 
@@ -282,9 +282,9 @@ def test_async_slow_token_server_ends_at_the_deadline() -> None:
 def test_unreachable_realm_is_one_line() -> None:
     closed = _closed_port()
     realm = f"http://127.0.0.1:{closed}/token"
-    with HostileServer("ok", realm=realm) as server, httpx.Client(auth=_auth(None)) as client:
-        with pytest.raises(NetworkError) as info:
-            client.get(f"{server.url}/v2/app/manifests/1")
+    server, client = HostileServer("ok", realm=realm), httpx.Client(auth=_auth(None))
+    with server, client, pytest.raises(NetworkError) as info:
+        client.get(f"{server.url}/v2/app/manifests/1")
     message = str(info.value)
     assert message.startswith(f"cannot reach 127.0.0.1:{closed}: connection refused (")
     assert "\n" not in message and "httpcore" not in message
