@@ -54,11 +54,13 @@ def reason(exc: BaseException) -> str:
     for layer in layers:
         if isinstance(layer, socket.gaierror) or "NameResolution" in _names(layer):
             return "name resolution failed"
+    # one pass per cause: urllib3's NewConnectionError is a ConnectTimeoutError, even
+    # when the connection was refused
+    if any(isinstance(layer, ConnectionRefusedError) for layer in layers):
+        return "connection refused"
+    if any(isinstance(layer, ConnectionResetError) for layer in layers):
+        return "connection reset by the server"
     for layer in layers:
-        if isinstance(layer, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(layer, ConnectionResetError):
-            return "connection reset by the server"
         if isinstance(layer, (TimeoutError, socket.timeout)) or "Timeout" in _names(layer):
             return "timed out"
     for layer in layers:

@@ -47,6 +47,7 @@ class HostileServer:
         self.port = self._sock.getsockname()[1]
         self._stop = threading.Event()
         self._threads: List[threading.Thread] = []
+        self._conns: List[socket.socket] = []
         self._accept = threading.Thread(target=self._serve, daemon=True)
 
     @property
@@ -60,6 +61,11 @@ class HostileServer:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._sock.close()
+        for conn in self._conns:  # wake a thread waiting for a client's next request
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         for thread in [self._accept, *self._threads]:
             thread.join(timeout=self.max_seconds + 1)
 
@@ -70,6 +76,7 @@ class HostileServer:
                 conn, _ = self._sock.accept()
             except OSError:
                 continue
+            self._conns.append(conn)
             thread = threading.Thread(target=self._handle, args=(conn,), daemon=True)
             self._threads.append(thread)
             thread.start()
