@@ -39,7 +39,7 @@ def _tls(exc: BaseException) -> Optional[str]:
         detail = f" ({exc.verify_message})" if exc.verify_message else ""
         return f"TLS failure: certificate verify failed{detail}"
     if isinstance(exc, ssl.SSLError):
-        detail = exc.reason or ""
+        detail = getattr(exc, "reason", None) or ""
         return f"TLS failure: {str(detail).lower().replace('_', ' ')}" if detail else "TLS failure"
     return None
 
@@ -60,17 +60,19 @@ def reason(exc: BaseException) -> str:
         return "connection refused"
     if any(isinstance(layer, ConnectionResetError) for layer in layers):
         return "connection reset by the server"
-    for layer in layers:
-        if isinstance(layer, (TimeoutError, socket.timeout)) or "Timeout" in _names(layer):
-            return "timed out"
-    for layer in layers:
-        if "SSL" in type(layer).__name__ or "TLS" in type(layer).__name__:
-            return "TLS failure"
-        if "Proxy" in type(layer).__name__:
-            return "the proxy failed"
+    if any(isinstance(layer, (TimeoutError, socket.timeout)) for layer in layers):
+        return "timed out"
     for layer in layers:
         if isinstance(layer, OSError) and layer.strerror:
-            return str(layer.strerror).lower()
+            return str(layer.strerror).lower()  # "network is unreachable", ...
+    for layer in layers:
+        name = type(layer).__name__
+        if "Timeout" in _names(layer):
+            return "timed out"
+        if "SSL" in name or "TLS" in name:
+            return "TLS failure"
+        if "Proxy" in name:
+            return "the proxy failed"
     for layer in layers:
         name = type(layer).__name__
         if "RemoteDisconnected" in name or "ProtocolError" in name or "Disconnected" in name:
