@@ -418,7 +418,7 @@ def _authenticated_get(url: str, creds: Credentials, insecure: bool, timeout: fl
         return creds
 
     marked = [url.split("/")[2]] if insecure else []
-    auth = RegistryAuth(credentials=credentials, insecure=marked)
+    auth = RegistryAuth(credentials=credentials, insecure=marked, token_timeout=timeout)
     with requests.Session() as session:
         session.trust_env = False  # no proxy and no ~/.netrc for a login check
         try:
