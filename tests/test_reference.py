@@ -1122,3 +1122,11 @@ def test_images_that_look_like_registries_still_work(
     config.write_text(json.dumps(_HUB_AND_QUAY))
     creds = get_credentials(image, config=str(config))
     assert creds is not None and creds.username == username
+
+
+def test_registry_with_a_token_as_image_never_quotes_it() -> None:
+    from dockercreds import get_credentials
+
+    with pytest.raises(InvalidReference) as info:
+        get_credentials("S3CRETTOKEN@quay.io", config="/nonexistent/config.json")
+    assert "S3CRETTOKEN" not in str(info.value)
