@@ -88,7 +88,7 @@ def run(opts: Options) -> SectionResult:
         return _skip(res, f"{exc} (needs the test extra and tests/token_server.py)")
     except BaseException as exc:  # pytest.skip from tests.peers.require
         return _skip(res, f"{type(exc).__name__}: {exc}")
-    from dockercreds.auth import RegistryAuth
+    from dockercreds.auth_requests import RegistryAuth
 
     tmp = Path(tempfile.mkdtemp(prefix="dcbench-token-"))
     tr = None

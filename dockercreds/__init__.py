@@ -20,7 +20,7 @@ _EXPORTS = {
     "Credentials": "credentials",
     "DockerConfig": "config",
     "Login": "tempconfig",
-    "RegistryAuth": "auth",
+    "RegistryAuth": "auth_requests",
     "get_credentials": "resolver",
     "get_registry_credentials": "resolver",
     "load_config": "resolver",
@@ -51,7 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from . import errors, reference
     from .accounts import login, logout
-    from .auth import RegistryAuth
+    from .auth_requests import RegistryAuth
     from .config import DockerConfig
     from .credentials import Credentials
     from .resolver import get_credentials, get_registry_credentials, load_config

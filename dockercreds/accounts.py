@@ -667,7 +667,8 @@ def verify_login(
     """
     import requests
 
-    from .errors import AuthError, LoginRefused
+    from .errors import AuthError, LoginRefused, NetworkError
+    from .netfail import unreachable
     from .registry import api_host, is_loopback
 
     host = api_host(registry)
@@ -678,10 +679,12 @@ def verify_login(
         try:
             resp = _authenticated_get(url, creds, insecure, timeout)
         except requests.exceptions.ConnectionError as exc:
-            failure = f"{url}: {type(exc).__name__}"
+            failure = f"{unreachable(host, exc)} (GET {url})"
             continue
         except requests.exceptions.RequestException as exc:
-            raise AuthError(f"login to {url} failed: {type(exc).__name__}") from None
+            raise NetworkError(
+                f"{unreachable(host, exc)} (GET {url}); nothing was stored"
+            ) from None
         if resp.status_code == 200:
             return
         status = f"{resp.status_code} {resp.reason or ''}".strip()
@@ -694,8 +697,8 @@ def verify_login(
         raise AuthError(
             f"login to {url} failed with status {status}; nothing was stored"
         )
-    hint = "" if len(schemes) > 1 else " (for a plain-http registry use --insecure)"
-    raise AuthError(f"cannot reach the registry {host}: {failure}{hint}; nothing was stored")
+    hint = "" if len(schemes) > 1 else "; for a plain-http registry use --insecure"
+    raise NetworkError(f"{failure}{hint}; nothing was stored")
 
 
 def _authenticated_get(url: str, creds: Credentials, insecure: bool, timeout: float) -> Any:
@@ -709,7 +712,7 @@ def _authenticated_get(url: str, creds: Credentials, insecure: bool, timeout: fl
         return creds
 
     marked = [url.split("/")[2]] if insecure else []
-    auth = RegistryAuth(credentials=credentials, insecure=marked)
+    auth = RegistryAuth(credentials=credentials, insecure=marked, token_timeout=timeout)
     with requests.Session() as session:
         session.trust_env = False  # no proxy and no ~/.netrc for a login check
         try:

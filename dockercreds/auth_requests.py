@@ -7,25 +7,18 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 import weakref
-from typing import Any, Callable, Generator, Iterable, Optional, Sequence, Union
+from typing import Any, Callable, Generator, Iterable, List, Optional, Sequence, Union
 
 import requests
 from requests.auth import AuthBase
 
-from .auth import (
-    CLIENT_ID,
-    MAX_TOKEN_BODY,
-    CredentialsFn,
-    Fetch,
-    FlowResponse,
-    RequestInfo,
-    SendRequest,
-    Step,
-    TokenFlow,
-    _hostport,
-    _split,
-)
+from .auth import CLIENT_ID, DEFAULT_TOKEN_TIMEOUT, TokenFlow
+from .auth_limits import CHUNK, BodyCap, failure, remaining, timeout_error
+from .auth_policy import hostport, split_url
+from .auth_steps import CredentialsFn, Fetch, FlowResponse, RequestInfo, SendRequest, Step
+from .errors import DockerCredsError
 
 __all__ = ["RegistryAuth"]
 
@@ -45,6 +38,10 @@ class RegistryAuth(AuthBase):
     ``insecure``: registries (``host[:port]``) that may get credentials over plain http
     (loopback registries always may). ``offline_token``: ask for refresh tokens (see
     :meth:`identity_token`). ``clock``: ``time.time`` replacement (tests).
+    ``token_timeout``: seconds one token exchange may take in all (slow servers
+    included); past it, or with a token answer over 1 MiB, a TokenError. Token requests
+    never follow redirects. An unreachable token server is a
+    :class:`~dockercreds.errors.NetworkError` (``cannot reach HOST: CAUSE``).
     """
 
     def __init__(
@@ -57,6 +54,7 @@ class RegistryAuth(AuthBase):
         offline_token: bool = False,
         clock: Optional[Callable[[], float]] = None,
         flow: Optional[TokenFlow] = None,
+        token_timeout: float = DEFAULT_TOKEN_TIMEOUT,
     ) -> None:
         self.flow = flow or TokenFlow.for_config(
             config,
@@ -65,6 +63,7 @@ class RegistryAuth(AuthBase):
             client_id=client_id,
             offline_token=offline_token,
             clock=clock,
+            token_timeout=token_timeout,
         )
         self._lock = threading.Lock()
         self._pending: weakref.WeakKeyDictionary[requests.PreparedRequest, _Flow] = (
@@ -86,6 +85,13 @@ class RegistryAuth(AuthBase):
 
     def httpx(self) -> Any:
         """An ``httpx.Auth`` sharing this object's token cache (needs httpx)."""
+        try:
+            import httpx  # noqa: F401
+        except ImportError:
+            raise DockerCredsError(
+                "RegistryAuth().httpx() needs httpx, which is not installed:"
+                " pip install 'dockercreds[httpx]'"
+            ) from None
         from .auth_httpx import RegistryHTTPXAuth
 
         return RegistryHTTPXAuth(flow=self.flow)
@@ -100,18 +106,18 @@ class RegistryAuth(AuthBase):
         _set_authorization(r, step.authorization)
         with self._lock:
             self._pending[r] = gen
-        origin = _hostport(_split(url))
+        origin = _origin(url)
         hook = functools.partial(self._handle_response, origin)
         r.register_hook("response", hook)  # type: ignore[no-untyped-call]
         return r
 
     def _handle_response(
-        self, origin: str, r: requests.Response, **kwargs: Any
+        self, origin: Optional[str], r: requests.Response, **kwargs: Any
     ) -> requests.Response:
         request = r.request
         with self._lock:
             gen = self._pending.pop(request, None)
-        if _hostport(_split(request.url or "")) != origin:
+        if _origin(request.url or "") != origin:
             # A redirect took us to another host (a CDN): nothing of ours goes there.
             if gen is not None:
                 gen.close()
@@ -126,7 +132,7 @@ class RegistryAuth(AuthBase):
             step = gen.send(_flow_response(r))
             while True:
                 if isinstance(step, Fetch):
-                    step = gen.send(_fetch(r.connection, step, kwargs))
+                    step = gen.send(_fetch(getattr(r, "connection", None), step, kwargs))
                     continue
                 if not _replayable(request):
                     return r
@@ -163,16 +169,16 @@ class RegistryAuth(AuthBase):
         """
         own = session is None
         sess = session if session is not None else requests.Session()
+
+        def send(prep: requests.PreparedRequest, limit: Any) -> requests.Response:
+            settings = sess.merge_environment_settings(prep.url, {}, True, verify, None)
+            return sess.send(prep, allow_redirects=False, timeout=limit, **settings)
+
         try:
             gen = self.flow.token_flow(registry_url, scopes)
             step = next(gen)
             while True:
-                prep = requests.Request(
-                    step.method, step.url, headers=dict(step.headers), data=step.body
-                ).prepare()
-                settings = sess.merge_environment_settings(prep.url, {}, None, verify, None)
-                response = sess.send(prep, allow_redirects=False, timeout=timeout, **settings)
-                step = gen.send(_flow_response(response, body=_read(response)))
+                step = gen.send(_fetch_with(send, step, timeout))
         except StopIteration as stop:
             value: str = stop.value
             return value
@@ -224,25 +230,106 @@ def _flow_response(r: requests.Response, body: bytes = b"") -> FlowResponse:
     )
 
 
-def _read(r: requests.Response) -> bytes:
-    data = b""
-    for chunk in r.iter_content(chunk_size=65536):
-        data += chunk
-        if len(data) > MAX_TOKEN_BODY:
-            break
-    r.close()
-    return data[:MAX_TOKEN_BODY]
+def _origin(url: str) -> Optional[str]:
+    try:
+        return hostport(split_url(url))
+    except DockerCredsError:
+        return None
+
+
+def _read(r: requests.Response, step: Fetch) -> bytes:
+    """The body, streamed: at most MAX_TOKEN_BODY bytes, and only until the deadline."""
+    cap = BodyCap(step)
+    raw = r.raw
+    read1 = getattr(raw, "read1", None)  # urllib3 2: what has arrived, not a full chunk
+    try:
+        while True:
+            if read1 is not None:
+                chunk = read1(CHUNK, decode_content=True)
+            else:  # pragma: no cover - urllib3 1.x
+                chunk = raw.read(4096, decode_content=True)
+            if not chunk:
+                break
+            cap.add(chunk)
+    finally:
+        r.close()
+    return cap.body()
+
+
+def _limit(step: Fetch, timeout: Any) -> Any:
+    """The requests ``timeout`` for the next I/O of ``step``: within its deadline."""
+    if isinstance(timeout, tuple):
+        connect, read = timeout
+        return (remaining(step, connect), remaining(step, read))
+    return remaining(step, timeout if isinstance(timeout, (int, float)) else None)
+
+
+_NETWORK = (requests.RequestException, OSError)
+_Send = Callable[[requests.PreparedRequest, Any], requests.Response]
+
+
+def _fetch_with(send: _Send, step: Fetch, timeout: Any) -> FlowResponse:
+    """Send ``step`` (never following a redirect) and read its answer within its limits.
+
+    A socket timeout bounds each read, not the whole answer: a server sending a byte a
+    second would never trip it. So with a deadline the exchange runs in a worker thread
+    and the caller waits only until the deadline; the worker then stops at its next
+    read (the body loop checks the deadline; the socket timeout is the time left).
+    """
+    prep = requests.Request(
+        step.method, step.url, headers=dict(step.headers), data=step.body
+    ).prepare()
+    if step.deadline is None:
+        return _exchange(send, prep, step, timeout)
+    outcome: List[Any] = []
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            outcome.append(_exchange(send, prep, step, timeout))
+        except BaseException as exc:  # handed to the caller
+            outcome.append(exc)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=work, name="dockercreds-token-request", daemon=True)
+    worker.start()
+    if not done.wait(max(0.0, step.deadline - time.monotonic())):
+        raise timeout_error(step)
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    assert isinstance(result, FlowResponse)  # noqa: S101
+    return result
+
+
+def _exchange(
+    send: _Send, prep: requests.PreparedRequest, step: Fetch, timeout: Any
+) -> FlowResponse:
+    try:
+        response = send(prep, _limit(step, timeout))
+        return _flow_response(response, body=_read(response, step))
+    except _NETWORK as exc:
+        raise failure(step, exc) from None
+    except Exception as exc:  # urllib3's errors while streaming the body
+        if type(exc).__module__.startswith("urllib3"):
+            raise failure(step, exc) from None
+        raise
 
 
 def _fetch(connection: Any, step: Fetch, kwargs: Any) -> FlowResponse:
     """Send a token request through the registry request's adapter (same TLS settings)."""
-    prep = requests.Request(
-        step.method, step.url, headers=dict(step.headers), data=step.body
-    ).prepare()
-    send_kwargs = {k: v for k, v in kwargs.items() if k in ("timeout", "verify", "cert", "proxies")}
-    if connection is None:
-        with requests.Session() as session:
-            response = session.send(prep, allow_redirects=False, **send_kwargs)
-    else:
-        response = connection.send(prep, stream=True, **send_kwargs)
-    return _flow_response(response, body=_read(response))
+    send_kwargs = {k: v for k, v in kwargs.items() if k in ("verify", "cert", "proxies")}
+
+    def send(prep: requests.PreparedRequest, limit: Any) -> requests.Response:
+        if connection is None:
+            with requests.Session() as session:
+                return session.send(
+                    prep, allow_redirects=False, stream=True, timeout=limit, **send_kwargs
+                )
+        response: requests.Response = connection.send(
+            prep, stream=True, timeout=limit, **send_kwargs
+        )
+        return response
+
+    return _fetch_with(send, step, kwargs.get("timeout"))

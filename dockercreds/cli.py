@@ -375,9 +375,13 @@ def _add_token(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         help="print a registry bearer token for an image",
         description="Print a bearer token for pulling (or pushing) IMAGE, e.g. for curl:"
         ' curl -H "Authorization: Bearer $(dockercreds token IMAGE)" ...'
+        " IMAGE follows the TARGET rule of `get`: a registry alone (quay.io,"
+        " localhost:5000) is refused, since a token is for a repository."
         " Registries with Basic (htpasswd) authentication issue no token.",
     )
-    p.add_argument("image", metavar="IMAGE", help="image reference, e.g. quay.io/org/app")
+    p.add_argument(
+        "image", metavar="IMAGE", help="image or repository, e.g. quay.io/org/app or ubuntu"
+    )
     p.add_argument("--push", action="store_true", help="scope pull,push instead of pull")
     p.add_argument("--config", metavar="PATH", help="read only this Docker config file")
     p.add_argument(
@@ -385,23 +389,40 @@ def _add_token(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         action="store_true",
         help="the registry may use plain http or an unverified TLS certificate",
     )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="longest time for each exchange with the registry or token server (default 30)",
+    )
+    p.set_defaults(token_parser=p)
 
 
 def _cmd_token(args: argparse.Namespace) -> int:
     import warnings
 
-    import requests
+    from .auth_requests import RegistryAuth
+    from .errors import NetworkError
+    from .registry import api_host, is_loopback
+    from .resolver import parse_target
 
-    from .auth import RegistryAuth
-    from .errors import AuthError
-    from .reference import parse_docker_ref
-    from .registry import api_host, is_loopback, normalize_registry
-
-    ref = parse_docker_ref(args.image)
-    registry = normalize_registry(ref.domain)
+    parser: argparse.ArgumentParser = args.token_parser
+    if not args.timeout > 0:
+        parser.error(f"--timeout: {args.timeout!r} is not a positive number of seconds")
+    registry, path = parse_target(args.image)
+    if not path:
+        parser.error(
+            f"{args.image.strip()!r} is a registry; a token is for a repository:"
+            f" give one, e.g. {registry}/NAMESPACE/NAME"
+        )
     host = api_host(registry)
-    scopes = [f"repository:{ref.path}:{'pull,push' if args.push else 'pull'}"]
-    auth = RegistryAuth(config=args.config, insecure=[host] if args.insecure else ())
+    scopes = [f"repository:{path}:{'pull,push' if args.push else 'pull'}"]
+    auth = RegistryAuth(
+        config=args.config,
+        insecure=[host] if args.insecure else (),
+        token_timeout=args.timeout,
+    )
     # Like docker: https first; plain http only for loopback or --insecure registries.
     schemes = ["https", "http"] if args.insecure or is_loopback(registry) else ["https"]
     token = ""
@@ -410,16 +431,16 @@ def _cmd_token(args: argparse.Namespace) -> int:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # urllib3's InsecureRequestWarning
                 token = auth.token(
-                    f"{scheme}://{host}", scopes, verify=False if args.insecure else None
+                    f"{scheme}://{host}",
+                    scopes,
+                    verify=False if args.insecure else None,
+                    timeout=args.timeout,
                 )
             break
-        except requests.RequestException as exc:
-            if scheme != schemes[-1]:
-                continue
-            reason = " ".join(str(exc).split())[:300]
-            raise AuthError(
-                f"cannot reach registry {host} over {' or '.join(schemes)}: {reason}"
-            ) from None
+        except NetworkError as exc:
+            if scheme == schemes[-1]:
+                hint = "" if len(schemes) > 1 else "; for a plain-http registry use --insecure"
+                raise NetworkError(f"{exc}{hint}") from None
     sys.stdout.write(token + "\n")
     return 0
 

@@ -22,7 +22,9 @@
     │   └── InsecureKeyringError              a plaintext backend, refused unless allowed
     ├── AuthError                         HTTP authentication with a registry failed
     │   ├── ChallengeError (ValueError)       malformed WWW-Authenticate header
-    │   ├── TokenError                        the token server refused or answered nonsense
+    │   ├── TokenError                        the token server refused, answered nonsense,
+    │   │                                     too much, or too slowly (token_timeout)
+    │   ├── NetworkError                      a registry or token server cannot be reached
     │   ├── UnsafeAuthError                   a credential would go where it must not
     │   └── LoginRefused                      the registry rejected the credentials at login
     ├── CredentialsNotFound (LookupError) no credentials where some were required
@@ -66,6 +68,7 @@ __all__ = [
     "KeyringLockedError",
     "KubernetesError",
     "LoginRefused",
+    "NetworkError",
     "NoKeyringError",
     "TokenError",
     "UnsafeAuthError",
@@ -81,7 +84,8 @@ class InvalidReference(DockerCredsError, ValueError):
 
     ``kind`` is one of ``invalid_format``, ``name_empty``, ``name_too_long``,
     ``name_contains_uppercase``, ``hex_id``, ``digest_unsupported``,
-    ``digest_invalid_length``, ``digest_invalid_format``.
+    ``digest_invalid_length``, ``digest_invalid_format``, or ``registry_not_image``
+    (``get_credentials("quay.io")``: a registry given where an image is expected).
     """
 
     def __init__(self, message: str, *, kind: str, text: str = "") -> None:
@@ -207,6 +211,11 @@ class ChallengeError(AuthError, ValueError):
 
 class TokenError(AuthError):
     """A token server refused the request or answered something unusable."""
+
+
+class NetworkError(AuthError):
+    """A registry or token server cannot be reached: one line naming the host and cause
+    (``cannot reach quay.io: name resolution failed``)."""
 
 
 class UnsafeAuthError(AuthError):

@@ -15,9 +15,12 @@ aliases folded to ``docker.io``) and, for namespaces, the path. Nothing here doe
 from __future__ import annotations
 
 import re
-from typing import Dict, NamedTuple, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, NamedTuple, Optional, Tuple, Union
 
 from .errors import InvalidRegistry
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ipaddress import IPv4Address, IPv6Address
 
 __all__ = [
     "HUB_ALIASES",
@@ -27,6 +30,8 @@ __all__ = [
     "Key",
     "api_host",
     "helper_server",
+    "host_ip",
+    "inet_aton",
     "is_hub",
     "is_loopback",
     "normalize_registry",
@@ -229,11 +234,84 @@ def api_host(registry: str) -> str:
 
 
 def is_loopback(registry: str) -> bool:
-    """True for ``localhost``, 127.0.0.0/8 and ``[::1]``, with any port."""
+    """True for ``localhost``, 127.0.0.0/8 (in any spelling the C resolver reads, such as
+    ``127.1`` or ``2130706433``) and ``[::1]``, with any port."""
     host, _ = split_host_port(normalize_registry(registry))
     if host == "localhost" or host.endswith(".localhost"):
         return True
-    if host in ("[::1]",):
-        return True
+    addr = host_ip(host)
+    return addr is not None and addr.is_loopback
+
+
+# --------------------------------------------------------------------------- IP literals
+
+#: One part of a numeric IPv4 host as C's ``inet_aton`` reads it (``strtoul`` base 0).
+_ATON_PART = re.compile(r"0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*")
+#: Largest value of the last part, by number of parts (a, a.b, a.b.c, a.b.c.d).
+_LAST_PART_MAX = {1: 0xFFFFFFFF, 2: 0xFFFFFF, 3: 0xFFFF, 4: 0xFF}
+
+
+def inet_aton(host: str) -> Optional[int]:
+    """The IPv4 address (as an int) C's ``inet_aton`` reads in ``host``, or None.
+
+    The C resolver (``getaddrinfo``, hence every HTTP client) accepts more than the
+    dotted quad: 1 to 4 parts, each decimal, octal (leading ``0``) or hex (``0x``); the
+    last part fills the remaining bytes. ``2130706433``, ``0x7f000001``, ``127.1`` and
+    ``0177.0.0.1`` are all 127.0.0.1. (glibc also ignores text after a space, which no
+    host name has; that is not accepted here.)
+    """
     parts = host.split(".")
-    return len(parts) == 4 and parts[0] == "127" and all(p.isdigit() for p in parts)
+    if not 1 <= len(parts) <= 4:
+        return None
+    values = []
+    for part in parts:
+        if not part.isascii() or _ATON_PART.fullmatch(part) is None:
+            return None
+        if part[:2] in ("0x", "0X"):
+            value = int(part[2:], 16)
+        elif part.startswith("0"):
+            value = int(part, 8)
+        else:
+            value = int(part)
+        if value > 0xFFFFFFFF:
+            return None
+        values.append(value)
+    *head, last = values
+    if any(v > 0xFF for v in head) or last > _LAST_PART_MAX[len(values)]:
+        return None
+    address = 0
+    for i, value in enumerate(head):
+        address |= value << (24 - 8 * i)
+    return address | last
+
+
+IPAddress = Union["IPv4Address", "IPv6Address"]
+
+
+def host_ip(host: str) -> Optional[IPAddress]:
+    """The address a host names when it is an IP literal in any form a client connects
+    to, else None: ``[::1]``, ``::1``, ``127.0.0.1``, ``127.1``, ``0x7f000001`` (see
+    :func:`inet_aton`), one trailing dot allowed. An IPv6 address that embeds an IPv4
+    one (``::ffff:a.b.c.d``, 6to4, NAT64 ``64:ff9b::/96``) is that IPv4 address.
+    """
+    import ipaddress
+
+    text = host.strip().lower()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    if text.endswith(".") and not text.endswith(".."):
+        text = text[:-1]
+    if ":" in text:
+        try:
+            v6 = ipaddress.IPv6Address(text.partition("%")[0])
+        except ValueError:
+            return None
+        if v6.ipv4_mapped is not None:
+            return v6.ipv4_mapped
+        if v6.sixtofour is not None:
+            return v6.sixtofour
+        if v6 in ipaddress.IPv6Network("64:ff9b::/96"):
+            return ipaddress.IPv4Address(int(v6) & 0xFFFFFFFF)
+        return v6
+    number = inet_aton(text)
+    return None if number is None else ipaddress.IPv4Address(number)

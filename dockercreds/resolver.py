@@ -65,6 +65,7 @@ __all__ = [
     "Trace",
     "get_credentials",
     "get_registry_credentials",
+    "is_registry_target",
     "iter_configs",
     "list_registries",
     "load_config",
@@ -430,8 +431,23 @@ def get_credentials(
 ) -> Optional[Credentials]:
     """Credentials Docker (or Podman, with ``sources``) would use to pull ``image``.
 
-    ``strict`` and ``helper_cache``: as for :func:`resolve`.
+    A registry given as the image (``quay.io``, ``localhost:5000``: what the TARGET rule
+    of :func:`parse_target` calls a registry) raises InvalidReference (kind
+    ``registry_not_image``): the grammar would read ``docker.io/library/quay.io`` and
+    answer with the Docker Hub credentials. ``strict`` and ``helper_cache``: as for
+    :func:`resolve`.
     """
+    text = image.strip()
+    if "/" not in text and is_registry_target(text):
+        _refuse_secrets(text, "reference format")  # TOKEN@quay.io: never quoted
+        raise InvalidReference(
+            f"{text!r} is a registry, not an image: get_credentials({text!r}) would mean"
+            f" docker.io/library/{text}; use get_registry_credentials({text!r}) for the"
+            " registry's credentials, or write the image in full"
+            f" (docker.io/library/{text})",
+            kind="registry_not_image",
+            text=image,
+        )
     ref = _parse_image(image)
     return resolve(
         normalize_registry(ref.domain),
@@ -478,6 +494,15 @@ def _short_image(text: str) -> bool:
     return not (tag.isascii() and tag.isdigit())  # host:port stays a registry
 
 
+def is_registry_target(text: str) -> bool:
+    """The TARGET rule: is ``text`` (stripped) a registry rather than an image reference?"""
+    return "://" in text or (
+        "/" not in text
+        and ("." in text or ":" in text or text == "localhost")
+        and not _short_image(text)
+    )
+
+
 def parse_target(target: str) -> tuple[str, str]:
     """(host, path) for a CLI TARGET: a registry or an image reference.
 
@@ -490,11 +515,7 @@ def parse_target(target: str) -> tuple[str, str]:
     if not text:
         raise InvalidRegistry("empty target: give a registry (quay.io) or an image (ubuntu)")
     try:
-        if "://" in text or (
-            "/" not in text
-            and ("." in text or ":" in text or text == "localhost")
-            and not _short_image(text)
-        ):
+        if is_registry_target(text):
             return normalize_registry(text), ""
         ref = _parse_image(text)
     except (InvalidRegistry, InvalidReference):

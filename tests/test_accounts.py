@@ -1433,3 +1433,20 @@ def test_peer_with_docker_config_set_we_write_where_podman_reads(
     assert not podman_env.exists()
     assert _get_login(target) == registry.user
     assert _skopeo_inspect(registry.image)
+
+
+def test_verify_unreachable_is_one_line(conf: Path) -> None:
+    """Network failures read the same everywhere: 'cannot reach HOST: CAUSE' (issue 14)."""
+    import socket
+
+    from dockercreds.errors import NetworkError
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(NetworkError) as info:
+        login(f"127.0.0.1:{port}", "alice", "pw", config=conf, verify=True)
+    message = str(info.value)
+    assert message.startswith(f"cannot reach 127.0.0.1:{port}: connection refused (GET http")
+    assert message.endswith("nothing was stored")
+    assert "\n" not in message and "Pool" not in message and "urllib3" not in message

@@ -10,6 +10,8 @@ from typing import Any, Dict, Generator, List, Optional, Tuple
 from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from dockercreds.auth import (
     Fetch,
@@ -405,6 +407,24 @@ def test_flow_malformed_challenge_names_registry() -> None:
         ("https://reg.example", "ftp://auth.example/t", (), False),
         ("https://reg.example", "/relative/token", (), False),
         ("https://reg.example", "https://user:pw@auth.example/t", (), False),
+        # IP spellings the C resolver reads as internal IPv4 (inet_aton forms)
+        ("https://reg.example", "https://2130706433/t", (), False),
+        ("https://reg.example", "https://0x7f000001/t", (), False),
+        ("https://reg.example", "https://127.1/t", (), False),
+        ("https://reg.example", "https://0177.0.0.1/t", (), False),
+        ("https://reg.example", "https://10.1/t", (), False),
+        ("https://reg.example", "https://2852039166/latest", (), False),
+        ("https://reg.example", "https://127.0.0.1./t", (), False),
+        ("https://reg.example", "https://100.100.100.200/t", (), False),  # shared (CGNAT)
+        ("https://reg.example", "https://[::ffff:7f00:1]/t", (), False),
+        ("https://reg.example", "https://[64:ff9b::a9fe:a9fe]/t", (), False),
+        ("http://127.0.0.1:5000", "http://2130706433:9000/t", (), True),  # same host
+        ("https://10.0.0.5:5000", "https://10.5/t", (), True),  # 10.5 is 10.0.0.5
+        # malformed realms are refused, not a bare ValueError
+        ("https://reg.example", "http://[::1", (), False),
+        ("https://reg.example", "https://[::1/t", (), False),
+        ("https://reg.example", "https://auth.example:99999/t", (), False),
+        ("https://reg.example", "https://auth.example:x/t", (), False),
     ],
 )
 def test_realm_rules(registry: str, realm: str, insecure: Tuple[str, ...], ok: bool) -> None:
@@ -421,6 +441,7 @@ def test_realm_rules(registry: str, realm: str, insecure: Tuple[str, ...], ok: b
     message = str(info.value)
     assert "reg.example" in message or "127.0.0.1" in message or "10.0.0.5" in message
     assert "repository:app:pull" in message or "plain http" in message
+    assert "\n" not in message
     assert "secret-pw" not in message
     assert "pw@" not in message
 
@@ -580,7 +601,7 @@ def test_token_flow_without_bearer(status: int, headers: Tuple[str, ...], match:
         gen.send(FlowResponse(status, "http://127.0.0.1:5000/v2/", headers))
 
 
-SECRET_PW = "pw\t  S3CR3T\"x/+y"  # whitespace, a quote and URL-special characters
+SECRET_PW = 'pw\t  S3CR3T"x/+y'  # whitespace, a quote and URL-special characters
 
 
 @pytest.mark.parametrize(
@@ -674,3 +695,98 @@ def test_import_auth_is_cheap() -> None:
         "assert 'requests' not in sys.modules and 'httpx' not in sys.modules, sorted(sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --------------------------------------------------------------------------- fuzz
+
+_URLISH = st.text("htps:/[]@%?#.:0123456789abcdefx-_~ ", max_size=40)
+_REALMS = st.one_of(
+    _URLISH,
+    _URLISH.map(lambda s: "https://" + s),
+    _URLISH.map(lambda s: "http://" + s),
+    st.sampled_from(
+        ["http://[::1", "https://[::1]:x/", "https://a:99999/", "https://[zz]/", "http://%/"]
+    ),
+)
+_VALUES = st.one_of(_URLISH, st.text(max_size=30), _REALMS)
+
+
+@st.composite
+def _headers(draw: Any) -> str:
+    """WWW-Authenticate lines: mostly well-formed Bearer/Basic with odd values, some noise."""
+    if draw(st.booleans()):
+        return str(draw(st.text(max_size=60)))
+    scheme = draw(st.sampled_from(["Bearer", "Basic", "bearer", "Negotiate"]))
+    keys = draw(st.lists(st.sampled_from(["realm", "service", "scope", "error"]), max_size=4))
+    params = []
+    for key in keys:
+        value = draw(_REALMS if key == "realm" else _VALUES)
+        params.append(f'{key}="{value.replace(chr(92), "").replace(chr(34), "")}"')
+    return f"{scheme} {','.join(params)}".strip()
+
+
+_BODIES = st.one_of(
+    st.binary(max_size=80),
+    st.dictionaries(
+        st.sampled_from(["token", "access_token", "expires_in", "issued_at", "refresh_token"]),
+        st.one_of(
+            st.text(max_size=20),
+            st.integers(-(10**30), 10**30),
+            st.floats(allow_nan=True),
+            st.booleans(),
+            st.none(),
+            st.lists(st.integers(), max_size=2),
+        ),
+    ).map(lambda d: json.dumps(d).encode()),
+)
+_STATUS = st.sampled_from([200, 201, 204, 301, 307, 400, 401, 403, 404, 500])
+_ALLOWED = (AuthError,)  # ChallengeError, TokenError, UnsafeAuthError, NetworkError
+
+
+@given(
+    _headers(),
+    st.sampled_from(["https://reg.example", "http://127.0.0.1:5000"]),
+    st.lists(st.tuples(_STATUS, _BODIES, st.one_of(st.none(), _URLISH)), max_size=3),
+    st.sampled_from([None, "password", "identity"]),
+)
+@example('Bearer realm="http://[::1"', "https://reg.example", [], "password")
+@example('Bearer realm="https://a:99999/t"', "https://reg.example", [], None)
+@example(
+    'Bearer realm="https://a/t"',
+    "https://reg.example",
+    [(200, b'{"token": "t", "expires_in": 1e999}', None)],
+    None,
+)
+def test_fuzz_challenges_and_token_answers_end_in_typed_errors(
+    header: str,
+    registry: str,
+    answers: List[Tuple[int, bytes, Optional[str]]],
+    secret: Optional[str],
+) -> None:
+    creds = None
+    if secret == "password":
+        creds = _creds(username="u", password="S3CRET-pw")
+    elif secret == "identity":
+        creds = _creds(username="u", identity_token="S3CRET-refresh")
+    flow = _flow(creds)
+    url = f"{registry}/v2/app/manifests/v1"
+    for gen in (
+        flow.auth_flow(RequestInfo("GET", url)),
+        flow.token_flow(registry, ["repository:app:pull"]),
+    ):
+        try:
+            step: Any = next(gen)
+            if isinstance(step, Fetch):  # the ping of token_flow
+                step = gen.send(FlowResponse(401, step.url, (header,)))
+            else:
+                step = gen.send(FlowResponse(401, url, (header,)))
+            for status, body, location in answers:
+                step = gen.send(FlowResponse(status, getattr(step, "url", url), (), body, location))
+        except StopIteration:
+            continue
+        except _ALLOWED as exc:
+            message = str(exc)
+            assert "S3CRET" not in message
+            assert "\n" not in message
+        finally:
+            gen.close()

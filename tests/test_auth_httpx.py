@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import socket
 from typing import Any, List, Optional
 from urllib.parse import parse_qs
 
@@ -12,9 +13,10 @@ import httpx
 import pytest
 import respx
 
-from dockercreds.auth import RegistryHTTPXAuth
+from dockercreds.auth_httpx import RegistryHTTPXAuth
 from dockercreds.credentials import Credentials
-from dockercreds.errors import TokenError, UnsafeAuthError
+from dockercreds.errors import NetworkError, TokenError, UnsafeAuthError
+from tests.hostile_server import HostileServer
 
 REG = "https://reg.example"
 REALM = "https://auth.example/token"
@@ -179,3 +181,127 @@ def test_async_shares_cache_with_sync(respx_mock: respx.MockRouter) -> None:
 
     assert asyncio.run(main()) == 200
     assert token.call_count == 1
+
+
+# --------------------------------------------------------------------------- limits
+
+
+def _identity() -> Credentials:
+    return _creds(identity_token="REFRESH-XYZ")
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("creds", ["identity", "password"])
+@respx.mock(assert_all_called=False)
+def test_token_requests_never_follow_redirects(
+    respx_mock: respx.MockRouter, status: int, creds: str
+) -> None:
+    respx_mock.get(MANIFEST).mock(side_effect=_guarded("T", _bearer()))
+    location = "http://evil.example/steal"
+    respx_mock.route(url__startswith=REALM).mock(
+        return_value=httpx.Response(status, headers={"Location": location})
+    )
+    evil = respx_mock.route(host="evil.example").mock(
+        return_value=httpx.Response(200, json={"token": "T"})
+    )
+    who = _identity() if creds == "identity" else _creds(username="u", password=PASSWORD)
+    client = httpx.Client(auth=_auth(who), follow_redirects=True)
+    with client, pytest.raises(TokenError, match="do not follow redirects") as info:
+        client.get(MANIFEST)
+    assert "REFRESH-XYZ" not in str(info.value) and PASSWORD not in str(info.value)
+    for call in evil.calls:
+        assert "Authorization" not in call.request.headers
+        assert b"REFRESH-XYZ" not in call.request.content
+
+
+@respx.mock(assert_all_called=False)
+def test_async_token_requests_never_follow_redirects(respx_mock: respx.MockRouter) -> None:
+    respx_mock.get(MANIFEST).mock(side_effect=_guarded("T", _bearer()))
+    respx_mock.post(REALM).mock(
+        return_value=httpx.Response(307, headers={"Location": "http://evil.example/steal"})
+    )
+    evil = respx_mock.route(host="evil.example").mock(
+        return_value=httpx.Response(200, json={"token": "T"})
+    )
+
+    async def run() -> None:
+        async with httpx.AsyncClient(auth=_auth(_identity()), follow_redirects=True) as client:
+            await client.get(MANIFEST)
+
+    with pytest.raises(TokenError, match="do not follow redirects"):
+        asyncio.run(run())
+    for call in evil.calls:
+        assert b"REFRESH-XYZ" not in call.request.content
+
+
+class _Endless(httpx.SyncByteStream):
+    """A 300 MB body that counts what was taken from it."""
+
+    def __init__(self) -> None:
+        self.taken = 0
+
+    def __iter__(self) -> Any:
+        for _ in range(300 * 16):
+            self.taken += 1
+            yield b" " * 65536
+
+
+@respx.mock(assert_all_called=False)
+def test_huge_token_body_is_capped(respx_mock: respx.MockRouter) -> None:
+    respx_mock.get(MANIFEST).mock(side_effect=_guarded("T", _bearer()))
+    body = _Endless()
+    respx_mock.get(url__startswith=REALM).mock(return_value=httpx.Response(200, stream=body))
+    client = httpx.Client(auth=_auth(_creds(username="u", password=PASSWORD)))
+    with client, pytest.raises(TokenError, match="larger than 1024 KiB"):
+        client.get(MANIFEST)
+    assert body.taken <= 20  # about 1 MiB read, not 300 MB
+
+
+@pytest.mark.parametrize("mode", ["drip", "drip_body"])
+def test_slow_token_server_ends_at_the_deadline(mode: str) -> None:
+    creds = _creds(username="u", password=PASSWORD)
+    client = httpx.Client(auth=_auth(creds, token_timeout=0.5), timeout=5)
+    server = HostileServer(mode, interval=0.05, max_seconds=8)
+    with server, client, pytest.raises(TokenError, match="timed out") as info:
+        client.get(f"{server.url}/v2/app/manifests/1")
+    assert "127.0.0.1" in str(info.value) and "token request" in str(info.value)
+
+
+def test_async_slow_token_server_ends_at_the_deadline() -> None:
+    creds = _creds(username="u", password=PASSWORD)
+
+    async def run(url: str) -> None:
+        async with httpx.AsyncClient(auth=_auth(creds, token_timeout=0.5), timeout=5) as client:
+            await client.get(f"{url}/v2/app/manifests/1")
+
+    server = HostileServer("drip", interval=0.05, max_seconds=8)
+    with server, pytest.raises(TokenError, match="timed out"):
+        asyncio.run(run(server.url))
+
+
+def test_unreachable_realm_is_one_line() -> None:
+    closed = _closed_port()
+    realm = f"http://127.0.0.1:{closed}/token"
+    server, client = HostileServer("ok", realm=realm), httpx.Client(auth=_auth(None))
+    with server, client, pytest.raises(NetworkError) as info:
+        client.get(f"{server.url}/v2/app/manifests/1")
+    message = str(info.value)
+    assert message.startswith(f"cannot reach 127.0.0.1:{closed}: connection refused (")
+    assert "\n" not in message and "httpcore" not in message
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("creds", ["identity", "password"])
+def test_redirected_token_request_reaches_no_other_server(creds: str) -> None:
+    who = _identity() if creds == "identity" else _creds(username="u", password=PASSWORD)
+    client = httpx.Client(auth=_auth(who), follow_redirects=True, timeout=5)
+    with HostileServer("ok") as evil, client:
+        server = HostileServer("redirect", location=f"{evil.url}/steal")
+        with server, pytest.raises(TokenError, match="do not follow redirects"):
+            client.get(f"{server.url}/v2/app/manifests/1")
+        assert evil.paths == []  # not even the request line went there

@@ -18,7 +18,8 @@ from typing import Iterator, List
 import pytest
 import requests
 
-from dockercreds.auth import RegistryAuth, RegistryHTTPXAuth
+from dockercreds.auth_httpx import RegistryHTTPXAuth
+from dockercreds.auth_requests import RegistryAuth
 from dockercreds.cli import main
 from dockercreds.credentials import Credentials
 from dockercreds.errors import TokenError

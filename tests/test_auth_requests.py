@@ -8,9 +8,11 @@ from __future__ import annotations
 import base64
 import io
 import json
+import socket
+import sys
 import threading
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -22,7 +24,8 @@ import dockercreds
 from dockercreds.auth import TokenFlow
 from dockercreds.auth_requests import RegistryAuth
 from dockercreds.credentials import Credentials
-from dockercreds.errors import TokenError, UnsafeAuthError
+from dockercreds.errors import DockerCredsError, NetworkError, TokenError, UnsafeAuthError
+from tests.hostile_server import HostileServer
 
 REG = "https://reg.example"
 REALM = "https://auth.example/token"
@@ -505,3 +508,98 @@ def test_repr_and_equality() -> None:
     assert PASSWORD not in repr(auth)
     assert auth == RegistryAuth(flow=auth.flow)
     assert auth != _auth(None)
+
+
+def test_httpx_missing_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "httpx", None)  # import httpx -> ImportError
+    monkeypatch.delitem(sys.modules, "dockercreds.auth_httpx", raising=False)
+    with pytest.raises(DockerCredsError, match=r"pip install 'dockercreds\[httpx\]'"):
+        _auth(None).httpx()
+
+
+# --------------------------------------------------------------------------- limits
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@responses.activate
+def test_token_requests_never_follow_redirects(status: int) -> None:
+    _needs_token(MANIFEST, "T", _bearer())
+    responses.add("POST", REALM, status=status, headers={"Location": "http://evil.example/x"})
+    responses.add("POST", "http://evil.example/x", json={"token": "T"})
+    responses.add("GET", "http://evil.example/x", json={"token": "T"})
+    with pytest.raises(TokenError, match="do not follow redirects"):
+        _session(_auth(_creds(identity_token=REFRESH))).get(MANIFEST)
+    assert _calls_to("evil.example") == []
+
+
+@responses.activate
+def test_huge_token_body_is_a_token_error() -> None:
+    _needs_token(MANIFEST, "T", _bearer())
+    responses.add("GET", REALM, body=b'{"token": "T"' + b" " * (2 << 20) + b"}")
+    with pytest.raises(TokenError, match="larger than 1024 KiB"):
+        _session(_auth(_creds(username="alice", password=PASSWORD))).get(MANIFEST)
+
+
+def _hook(auth: RegistryAuth, url: str) -> None:
+    _session(auth).get(f"{url}/v2/app/manifests/1", timeout=5)
+
+
+def _token(auth: RegistryAuth, url: str) -> None:
+    auth.token(url, ["repository:app:pull"], timeout=5)
+
+
+@pytest.mark.parametrize("mode", ["drip", "drip_body"])
+@pytest.mark.parametrize("call", [_hook, _token])
+def test_slow_token_server_ends_at_the_deadline(
+    mode: str, call: Callable[[RegistryAuth, str], None]
+) -> None:
+    auth = _auth(_creds(username="alice", password=PASSWORD), token_timeout=0.5)
+    server = HostileServer(mode, interval=0.05, max_seconds=8)
+    with server, pytest.raises(TokenError, match="timed out") as info:
+        call(auth, server.url)
+    assert "token request for registry 127.0.0.1" in str(info.value)
+    assert PASSWORD not in str(info.value)
+
+
+@pytest.mark.parametrize("call", [_hook, _token])
+def test_huge_answer_from_a_real_server(call: Callable[[RegistryAuth, str], None]) -> None:
+    server = HostileServer("huge", max_seconds=8)
+    with server, pytest.raises(TokenError, match="larger than 1024 KiB"):
+        call(_auth(None), server.url)
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_unreachable_realm_is_one_line() -> None:
+    closed = _closed_port()
+    server = HostileServer("ok", realm=f"http://127.0.0.1:{closed}/token")
+    with server, pytest.raises(NetworkError) as info:
+        _hook(_auth(None), server.url)
+    message = str(info.value)
+    assert message.startswith(f"cannot reach 127.0.0.1:{closed}: connection refused (")
+    assert "\n" not in message and "urllib3" not in message and "Pool" not in message
+
+
+def test_tls_to_a_plain_http_server_is_one_line() -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+
+    def answer_in_plain_http() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    thread = threading.Thread(target=answer_in_plain_http, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(NetworkError, match=r"^cannot reach 127\.0\.0\.1:\d+: TLS failure"):
+            _token(_auth(None), f"https://127.0.0.1:{port}")
+    finally:
+        thread.join(timeout=5)
+        listener.close()

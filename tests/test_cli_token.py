@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 from pathlib import Path
 from typing import List
 from urllib.parse import parse_qs, urlsplit
@@ -13,6 +14,7 @@ import requests
 import responses
 
 from dockercreds.cli import main
+from tests.hostile_server import HostileServer
 
 REALM = "https://auth.example/token"
 PASSWORD = "s3cret-password"
@@ -91,7 +93,9 @@ def test_token_remote_http_only_with_insecure(
     )
     assert main(["token", "reg.example:5000/app", "--config", str(tmp_path / "none.json")]) == 1
     err = capsys.readouterr().err
-    assert "cannot reach registry reg.example:5000 over https" in err
+    assert err.startswith("dockercreds: cannot reach reg.example:5000: ")
+    assert err.count("\n") == 1
+    assert "use --insecure" in err
     assert "Traceback" not in err
     responses.add(
         "GET",
@@ -137,4 +141,76 @@ def test_token_bad_image(capsys: pytest.CaptureFixture[str]) -> None:
 def test_token_usage(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["token"])
+    assert info.value.code == 2
+
+
+@pytest.mark.parametrize(
+    "target", ["quay.io", "localhost:5000", "localhost", "https://quay.io/v2/"]
+)
+@responses.activate
+def test_token_refuses_a_registry_target(target: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`token quay.io` once asked Docker Hub for docker.io/library/quay.io."""
+    with pytest.raises(SystemExit) as info:
+        main(["token", target, "--config", "/nonexistent/config.json"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "is a registry; a token is for a repository" in err
+    assert len(responses.calls) == 0
+
+
+@pytest.mark.parametrize(
+    ("image", "api", "scope"),
+    [
+        ("ubuntu:22.04", "https://registry-1.docker.io", "repository:library/ubuntu:pull"),
+        (
+            "docker.io/library/quay.io",
+            "https://registry-1.docker.io",
+            "repository:library/quay.io:pull",
+        ),
+        ("quay.io/org/app", "https://quay.io", "repository:org/app:pull"),
+    ],
+)
+@responses.activate
+def test_token_image_targets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], image: str, api: str, scope: str
+) -> None:
+    _bearer_ping(f"{api}/v2/")
+    responses.add("GET", REALM, json={"token": "T"})
+    assert main(["token", image, "--config", _empty(tmp_path)]) == 0
+    assert capsys.readouterr().out == "T\n"
+    assert parse_qs(urlsplit(responses.calls[1].request.url).query)["scope"] == [scope]
+
+
+def _empty(tmp_path: Path) -> str:
+    path = tmp_path / "empty.json"
+    path.write_text("{}")
+    return str(path)
+
+
+def test_token_unreachable_registry_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert main(["token", f"127.0.0.1:{port}/app", "--config", _empty(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"dockercreds: cannot reach 127.0.0.1:{port}: connection refused")
+    assert err.count("\n") == 1
+    assert "urllib3" not in err and "Pool" not in err
+
+
+def test_token_slow_server_ends_with_timeout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with HostileServer("drip", interval=0.05, max_seconds=8) as server:
+        target = f"127.0.0.1:{server.port}/app"
+        assert main(["token", target, "--timeout", "0.5", "--config", _empty(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "timed out" in err and err.count("\n") == 1
+
+
+def test_token_timeout_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["token", "quay.io/org/app", "--timeout", "0"])
     assert info.value.code == 2

@@ -1074,3 +1074,59 @@ def test_conformance_vectors_cover_every_function() -> None:
         "ReferenceRegexp",
         "IdentifierRegexp",
     }
+
+
+# ------------------------------------------------- registry_not_image (get_credentials)
+
+_HUB_AND_QUAY = {
+    "auths": {
+        "https://index.docker.io/v1/": {"auth": "aHViOmh1Yi1wYXNzd29yZA=="},  # hub:hub-password
+        "quay.io": {"auth": "cXVheTpxdWF5LXBhc3N3b3Jk"},  # quay:quay-password
+        "localhost:5000": {"auth": "bG9jYWw6bG9jYWwtcGFzc3dvcmQ="},
+    }
+}
+
+
+@pytest.mark.parametrize(
+    "image", ["quay.io", "localhost:5000", "localhost", " quay.io ", "127.0.0.1:5000", "[::1]:5000"]
+)
+def test_registry_given_as_image_is_refused(tmp_path: Path, image: str) -> None:
+    """The grammar reads docker.io/library/quay.io: that returned the Docker Hub secret."""
+    from dockercreds import get_credentials
+
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(_HUB_AND_QUAY))
+    with pytest.raises(InvalidReference) as info:
+        get_credentials(image, config=str(config))
+    assert info.value.kind == "registry_not_image"
+    assert "get_registry_credentials" in str(info.value)
+    assert "password" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("image", "username"),
+    [
+        ("docker.io/library/quay.io", "hub"),
+        ("ubuntu:22.04", "hub"),
+        ("ubuntu@sha256:" + "a" * 64, "hub"),
+        ("quay.io/org/app", "quay"),
+        ("localhost:5000/app", "local"),
+    ],
+)
+def test_images_that_look_like_registries_still_work(
+    tmp_path: Path, image: str, username: str
+) -> None:
+    from dockercreds import get_credentials
+
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(_HUB_AND_QUAY))
+    creds = get_credentials(image, config=str(config))
+    assert creds is not None and creds.username == username
+
+
+def test_registry_with_a_token_as_image_never_quotes_it() -> None:
+    from dockercreds import get_credentials
+
+    with pytest.raises(InvalidReference) as info:
+        get_credentials("S3CRETTOKEN@quay.io", config="/nonexistent/config.json")
+    assert "S3CRETTOKEN" not in str(info.value)

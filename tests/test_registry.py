@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+from typing import Optional
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,6 +16,8 @@ from dockercreds.registry import (
     Key,
     api_host,
     helper_server,
+    host_ip,
+    inet_aton,
     is_hub,
     is_loopback,
     normalize_registry,
@@ -96,8 +102,14 @@ def test_helper_server_and_api_host(registry: str, helper: str, api: str) -> Non
 
 @pytest.mark.parametrize(
     ("registry", "hub"),
-    [("docker.io", True), ("index.docker.io", True), (HUB_KEY, True), ("quay.io", False),
-     ("docker.io:5000", False), ("not a host", False)],
+    [
+        ("docker.io", True),
+        ("index.docker.io", True),
+        (HUB_KEY, True),
+        ("quay.io", False),
+        ("docker.io:5000", False),
+        ("not a host", False),
+    ],
 )
 def test_is_hub(registry: str, hub: bool) -> None:
     assert is_hub(registry) is hub
@@ -105,9 +117,17 @@ def test_is_hub(registry: str, hub: bool) -> None:
 
 @pytest.mark.parametrize(
     ("registry", "loopback"),
-    [("localhost", True), ("localhost:5000", True), ("127.0.0.1:5000", True),
-     ("127.1.2.3", True), ("[::1]:5000", True), ("a.localhost", True),
-     ("quay.io", False), ("10.0.0.1:5000", False), ("127.0.0.1.nip.io", False)],
+    [
+        ("localhost", True),
+        ("localhost:5000", True),
+        ("127.0.0.1:5000", True),
+        ("127.1.2.3", True),
+        ("[::1]:5000", True),
+        ("a.localhost", True),
+        ("quay.io", False),
+        ("10.0.0.1:5000", False),
+        ("127.0.0.1.nip.io", False),
+    ],
 )
 def test_is_loopback(registry: str, loopback: bool) -> None:
     assert is_loopback(registry) is loopback
@@ -183,3 +203,98 @@ def test_key_with_userinfo_is_refused_without_echoing_it(raw: str) -> None:
 )
 def test_without_userinfo(text: str, shown: str) -> None:
     assert without_userinfo(text) == shown
+
+
+# --------------------------------------------------------------------------- IP literals
+
+ATON = [
+    # host, address C's inet_aton reads (None: not a numeric IPv4 host)
+    ("127.0.0.1", "127.0.0.1"),
+    ("2130706433", "127.0.0.1"),
+    ("0x7f000001", "127.0.0.1"),
+    ("0X7F000001", "127.0.0.1"),
+    ("127.1", "127.0.0.1"),
+    ("127.0.1", "127.0.0.1"),
+    ("0177.0.0.1", "127.0.0.1"),
+    ("0x7f.1", "127.0.0.1"),
+    ("10.1", "10.0.0.1"),
+    ("2852039166", "169.254.169.254"),
+    ("0", "0.0.0.0"),  # noqa: S104 - an address read, nothing bound
+    ("1.2.3.4", "1.2.3.4"),
+    ("08", None),
+    ("0x", None),
+    ("1.2.3.4.5", None),
+    ("256.1.1.1", None),
+    ("1.2.65536", None),
+    ("4294967296", None),
+    ("1.2.3.", None),
+    ("quay.io", None),
+    ("", None),
+    ("١٢٧.0.0.1", None),  # Arabic-Indic digits: str.isdigit, not C's isdigit
+]
+
+
+@pytest.mark.parametrize(("host", "address"), ATON)
+def test_inet_aton(host: str, address: Optional[str]) -> None:
+    number = inet_aton(host)
+    assert (None if number is None else str(ipaddress.IPv4Address(number))) == address
+
+
+def _c_inet_aton(text: str) -> Optional[int]:
+    try:
+        return int.from_bytes(socket.inet_aton(text), "big")
+    except (OSError, ValueError):
+        return None
+
+
+_PART = st.one_of(
+    st.integers(0, 2**33).map(str),
+    st.integers(0, 2**33).map(lambda n: "0" + format(n, "o")),
+    st.integers(0, 2**33).map(lambda n: "0x" + format(n, "x")),
+    st.text("0123456789abcdefxX", max_size=6),
+)
+
+
+@given(st.lists(_PART, min_size=1, max_size=5).map(".".join))
+def test_inet_aton_agrees_with_the_c_library(host: str) -> None:
+    assert inet_aton(host) == _c_inet_aton(host)
+
+
+@given(st.text("0123456789abcdefxX.", max_size=24))
+def test_inet_aton_agrees_with_the_c_library_on_any_text(host: str) -> None:
+    assert inet_aton(host) == _c_inet_aton(host)
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("2130706433", "127.0.0.1"),
+        ("127.1.", "127.0.0.1"),
+        ("[::1]", "::1"),
+        ("::1", "::1"),
+        ("[::ffff:127.0.0.1]", "127.0.0.1"),
+        ("[::ffff:7f00:1]", "127.0.0.1"),
+        ("[2002:a9fe:a9fe::]", "169.254.169.254"),  # 6to4
+        ("[64:ff9b::a9fe:a9fe]", "169.254.169.254"),  # NAT64
+        ("[fe80::1%eth0]", "fe80::1"),
+        ("quay.io", None),
+        ("[::1", None),
+        ("1.2.3.4.", "1.2.3.4"),
+    ],
+)
+def test_host_ip(host: str, address: Optional[str]) -> None:
+    addr = host_ip(host)
+    assert (None if addr is None else str(addr)) == address
+
+
+@pytest.mark.parametrize(
+    "registry",
+    ["2130706433:5000", "127.1:5000", "0x7f000001", "0177.0.0.1:5000", "[::ffff:127.0.0.1]:5000"],
+)
+def test_is_loopback_reads_ip_spellings_as_the_c_resolver(registry: str) -> None:
+    assert is_loopback(registry)
+
+
+@pytest.mark.parametrize("registry", ["10.1:5000", "2852039166", "127.example.com", "1270.0.0.1"])
+def test_not_loopback(registry: str) -> None:
+    assert not is_loopback(registry)

@@ -288,7 +288,7 @@ class TokenRegistry:
 
     def push(self, repo: str, *, n_layers: int = 1, layer_size: int = 64, tag: str = "v1") -> str:
         """Push a new :func:`make_image` to ``repo:tag`` as :data:`USER`; its manifest digest."""
-        from dockercreds.auth import RegistryAuth
+        from dockercreds.auth_requests import RegistryAuth
 
         with new_session(RegistryAuth(credentials=user_credentials)) as s:
             blobs, manifest = make_image(n_layers, layer_size)
