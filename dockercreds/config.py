@@ -410,25 +410,61 @@ def _parse_auths(obj: Any, where: str, path: Optional[str]) -> Dict[str, AuthEnt
     return entries
 
 
+#: The largest config file read (bytes); Docker configs are a few KiB.
+MAX_CONFIG_BYTES = 16 * 1024 * 1024
+
+
+def _is_null_device(rdev: int) -> bool:
+    try:
+        return Path(os.devnull).stat().st_rdev == rdev
+    except OSError:  # pragma: no cover
+        return False
+
+
 def read_config_text(path: PathLike) -> Optional[str]:
     """The text of a config file, or None when it does not exist.
 
-    Raises :class:`ConfigError` when it cannot be read and :class:`ConfigSyntaxError`
-    (with the line and column) when it is not UTF-8.
+    Only a regular file is read (symlinks followed): a directory, FIFO, device or socket
+    is a :class:`ConfigError`, decided on the opened descriptor (a FIFO never blocks), as
+    is a file over :data:`MAX_CONFIG_BYTES`; the null device reads as a missing file.
+    :class:`ConfigSyntaxError` (with the line and column) when it is not UTF-8.
     """
+    import stat
+
     p = Path(path)
     label = f"file:{p}"
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        raw = p.read_bytes()
+        fd = os.open(p, flags | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         return None
-    except IsADirectoryError:
-        raise ConfigError(
-            f"{label}: is a directory, not a config file (give the path of config.json)",
-            path=str(p),
-        ) from None
     except OSError as exc:
         raise ConfigError(f"{label}: cannot read: {exc.strerror or exc}", path=str(p)) from None
+    try:
+        st = os.fstat(fd)
+        mode = st.st_mode
+        if stat.S_ISCHR(mode) and _is_null_device(st.st_rdev):
+            return None  # /dev/null: "no config", as reading it always meant
+        if not stat.S_ISREG(mode):
+            from .fileio import file_kind
+
+            raise ConfigError(
+                f"{label}: is {file_kind(mode)}, not a regular file"
+                " (give the path of a config.json file)",
+                path=str(p),
+            )
+        with open(fd, "rb", closefd=False) as fh:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"{label}: cannot read: {exc.strerror or exc}", path=str(p)) from None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{label}: larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB; not a Docker"
+            " config file (check the path)",
+            path=str(p),
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -1,4 +1,4 @@
-# ruff: noqa: PTH100, PTH101, PTH102, PTH105, PTH108, PTH110, PTH120 -- os, not pathlib: the keyring
+# ruff: noqa: PTH100, PTH101, PTH102, PTH105, PTH108, PTH110, PTH116, PTH120 -- os, not pathlib: the keyring
 # helper's store/erase path imports this module (pathlib costs ~3 ms).
 """Writing files safely: a sidecar lock, atomic replacement, 0700 directories.
 
@@ -10,6 +10,12 @@
   one, never a mix: temp file in the same directory, fsync, rename, directory fsync.
 * :func:`make_dirs` creates missing directories 0700; :func:`fsync_dir` makes a rename
   durable.
+* :func:`lock_timeout` reads ``DOCKERCREDS_LOCK_TIMEOUT`` (seconds to wait for a lock;
+  default 30), shared by the config lock and the keyring index lock.
+
+Only regular files are ever locked or replaced: a symlink at the lock path is not
+followed, and a target (after following symlinks) or lock file that is a device, FIFO,
+socket or directory raises :class:`NotRegularFile` before anything is written.
 
 Failures are :class:`OSError`; the subclasses below tell the caller which step failed, so
 it can word its own error. This module imports only ``os`` and ``sys`` at load time.
@@ -22,21 +28,30 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
-    from typing import Optional, Tuple, Union
+    from typing import Mapping, Optional, Tuple, Union
 
     PathLike = Union[str, "os.PathLike[str]"]
 
 __all__ = [
+    "DEFAULT_LOCK_TIMEOUT",
+    "LOCK_TIMEOUT_ENV",
     "LockFailed",
     "LockTimeout",
+    "NotRegularFile",
     "TempFileError",
     "atomic_write",
     "exclusive_lock",
     "fsync_dir",
+    "lock_timeout",
     "make_dirs",
+    "regular_or_missing",
 ]
 
 _MAX_POLL = 0.05
+
+#: Environment variable: seconds to wait for a lock (the config's, the keyring index's).
+LOCK_TIMEOUT_ENV = "DOCKERCREDS_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT = 30.0
 
 
 class LockFailed(OSError):
@@ -49,6 +64,69 @@ class LockTimeout(LockFailed):
 
 class TempFileError(OSError):
     """The temp file next to the target could not be created (target unchanged)."""
+
+
+class NotRegularFile(OSError):
+    """A path that must be a regular file is something else; ``strerror`` says what.
+
+    Raised for a replace target or lock file that is a device, FIFO, socket or directory,
+    and for a lock path that is a symbolic link.
+    """
+
+
+def lock_timeout(environ: Optional[Mapping[str, str]] = None) -> float:
+    """Seconds to wait for a lock: ``$DOCKERCREDS_LOCK_TIMEOUT`` or 30.
+
+    Raises :class:`ValueError` (message fit for users) when the variable is set but is
+    not a positive number.
+    """
+    env = os.environ if environ is None else environ
+    value = env.get(LOCK_TIMEOUT_ENV, "").strip()
+    if not value:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise ValueError(f"{LOCK_TIMEOUT_ENV}={value!r} is not a positive number of seconds")
+    return seconds
+
+
+def file_kind(mode: int) -> str:
+    """What a ``st_mode`` is, in words ("a FIFO", "a character device", ...)."""
+    import stat
+
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISREG, "a regular file"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def regular_or_missing(path: PathLike) -> None:
+    """Raise :class:`NotRegularFile` unless ``path`` (symlinks followed) is a regular
+    file or does not exist. Other errors of ``stat`` propagate."""
+    import errno
+    import stat
+
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        if exc.errno in (errno.ENOTDIR, errno.ELOOP):
+            raise NotRegularFile(exc.errno, exc.strerror, os.fspath(path)) from None
+        raise
+    if not stat.S_ISREG(st.st_mode):
+        raise NotRegularFile(errno.EINVAL, f"is {file_kind(st.st_mode)}", os.fspath(path))
 
 
 def make_dirs(directory: PathLike, mode: int = 0o700) -> None:
@@ -96,10 +174,29 @@ class _Held:
         self._fd = -1
 
     def __enter__(self) -> None:
+        import errno
+        import stat
+
         make_dirs(os.path.dirname(os.path.abspath(self.path)))
         flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
-        fd = os.open(self.path, flags, 0o600)
+        # never follow a symlink planted at the lock path; never block on a FIFO
+        flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         try:
+            fd = os.open(self.path, flags, 0o600)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP or (
+                exc.errno in (errno.EISDIR, errno.ENXIO, errno.EOPNOTSUPP)
+            ):
+                try:
+                    kind = file_kind(os.lstat(self.path).st_mode)
+                except OSError:
+                    kind = "not a regular file"
+                raise NotRegularFile(exc.errno, f"is {kind}", self.path) from None
+            raise
+        try:
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISREG(mode):
+                raise NotRegularFile(errno.EINVAL, f"is {file_kind(mode)}", self.path)
             _lock(fd, self.path, self.timeout)
         except BaseException:
             os.close(fd)
@@ -118,8 +215,9 @@ def exclusive_lock(lock_path: PathLike, *, timeout: Optional[float]) -> _Held:
     Missing directories are created 0700 and the lock file 0600. ``timeout=None`` waits as
     long as it takes; else the lock is polled (with backoff) until ``timeout`` seconds
     passed, then :class:`LockTimeout` is raised. Raises :class:`LockFailed` when locking
-    fails otherwise, and the plain :class:`OSError` of creating a directory (its
-    ``filename`` is the directory) or opening the lock file.
+    fails otherwise, :class:`NotRegularFile` when the lock path is a symbolic link (never
+    followed) or not a regular file, and the plain :class:`OSError` of creating a
+    directory (its ``filename`` is the directory) or opening the lock file.
     """
     return _Held(os.fspath(lock_path), timeout)
 
@@ -180,11 +278,14 @@ def atomic_write(
     directory) or else a fresh ``<temp_prefix>XXXXXXXX.tmp`` there. It gets ``mode`` and,
     when running as root, ``owner`` (uid, gid; failures ignored), then the data, an fsync,
     and is renamed over ``target``; the directory is fsynced last. On any failure the temp
-    file is removed and ``target`` is unchanged: :class:`TempFileError` when the temp file
-    could not be created, else the :class:`OSError` of the failing step.
+    file is removed and ``target`` is unchanged: :class:`NotRegularFile` when ``target``
+    (symlinks followed) exists and is not a regular file (checked first, and again just
+    before the rename), :class:`TempFileError` when the temp file could not be created,
+    else the :class:`OSError` of the failing step.
     """
     target = os.fspath(target)
     directory = os.path.dirname(target) or "."
+    regular_or_missing(target)
     try:
         if temp_name is not None:
             tmp = os.fspath(temp_name)
@@ -213,6 +314,7 @@ def atomic_write(
             os.fsync(fd)
         finally:
             os.close(fd)
+        regular_or_missing(target)  # never rename over a device that appeared meanwhile
         os.replace(tmp, target)
     except BaseException:
         try:
