@@ -28,13 +28,17 @@ NAME = "docker-credential-keyring"
 #: Mirrors the Go helpers' ``credentials.Package`` (their module path).
 PACKAGE = "github.com/dockercreds/dockercreds"
 USAGE = f"Usage: {NAME} <store|get|erase|list|version>"
+#: The most read from stdin (bytes): a server URL, or one credentials message.
+MAX_INPUT = 1024 * 1024
 
 
 def _read_all(stdin: Optional[IO[Any]]) -> str:
     if stdin is None:
         return ""
     stream = getattr(stdin, "buffer", None) if isinstance(stdin, io.TextIOBase) else stdin
-    data = (stream or stdin).read()
+    data = (stream or stdin).read(MAX_INPUT + 1)
+    if len(data) > MAX_INPUT:
+        raise _Fail(f"{NAME}: input larger than {MAX_INPUT // (1024 * 1024)} MiB: not a helper message")
     if isinstance(data, bytes):
         return data.decode("utf-8", errors="replace")
     return str(data)

@@ -1,4 +1,4 @@
-# ruff: noqa: PTH111, PTH118, PTH123 -- os.path, not pathlib:
+# ruff: noqa: PTH111, PTH118 -- os.path, not pathlib:
 # this module is on the hot path of docker-credential-keyring (pathlib costs ~3 ms).
 """The light half of the keyring store: item naming, and the index of servers.
 
@@ -15,7 +15,8 @@ Keyrings cannot be enumerated portably, so ``list`` reads this file instead. Whe
 The content is exactly the helper protocol's ``list`` output (Go JSON, keys sorted) plus
 a newline, so ``docker-credential-keyring list`` copies it without parsing JSON. Changes
 happen under an exclusive lock on the sidecar file ``<index>.lock`` (``fcntl.flock``;
-``msvcrt.locking`` on Windows); the file is replaced atomically (temp file in the same
+``msvcrt.locking`` on Windows; waiting at most ``$DOCKERCREDS_LOCK_TIMEOUT`` seconds,
+default 30, as for the config lock); the file is replaced atomically (temp file in the same
 directory, fsync, rename, directory fsync). New directories are 0700, files 0600. Both
 come from :mod:`dockercreds.fileio`, imported only when writing.
 
@@ -29,7 +30,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
-    from typing import Dict, Mapping, Optional
+    from typing import Any, Dict, Mapping, Optional
 
 __all__ = [
     "ACCOUNT",
@@ -46,6 +47,8 @@ SERVICE_PREFIX = "dockercreds:"
 #: The fixed keyring username (account) of every item.
 ACCOUNT = "dockercreds"
 _NAME = "keyring-index.json"
+#: The largest index read (bytes); a server name and a username per entry.
+MAX_INDEX_BYTES = 16 * 1024 * 1024
 
 
 def service_name(server: str) -> str:
@@ -86,14 +89,40 @@ class KeyringIndex:
         return f"<KeyringIndex {self.path!r}>"
 
     def read_raw(self) -> bytes:
-        """The file's bytes (``b""`` when it does not exist)."""
+        """The file's bytes (``b""`` when it does not exist).
+
+        Anything but a regular file (a FIFO never blocks) or a file over
+        :data:`MAX_INDEX_BYTES` is an error naming it.
+        """
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
         try:
-            with open(self.path, "rb") as fh:
-                return fh.read()
+            fd = os.open(self.path, flags | getattr(os, "O_BINARY", 0))
         except FileNotFoundError:
             return b""
         except OSError as exc:
             raise _error(f"cannot read the keyring index {self.path}: {exc.strerror}") from None
+        try:
+            mode = os.fstat(fd).st_mode
+            if mode & 0o170000 != 0o100000:  # stat.S_ISREG without importing stat
+                from .fileio import file_kind
+
+                raise _error(
+                    f"the keyring index {self.path} is {file_kind(mode)}, not a regular file:"
+                    " remove it (it holds no secrets) or set DOCKERCREDS_KEYRING_INDEX"
+                )
+            with open(fd, "rb", closefd=False) as fh:
+                data = fh.read(MAX_INDEX_BYTES + 1)
+        except OSError as exc:
+            raise _error(f"cannot read the keyring index {self.path}: {exc.strerror}") from None
+        finally:
+            os.close(fd)
+        if len(data) > MAX_INDEX_BYTES:
+            raise _error(
+                f"the keyring index {self.path} is larger than"
+                f" {MAX_INDEX_BYTES // (1024 * 1024)} MiB: it is not ours; remove it or set"
+                " DOCKERCREDS_KEYRING_INDEX"
+            )
+        return data
 
     def read(self) -> Dict[str, str]:
         """The index as a dict; an invalid file is an error naming it."""
@@ -104,7 +133,7 @@ class KeyringIndex:
             return {}
         try:
             obj = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, a JSON limit, not UTF-8
             obj = None
         if not isinstance(obj, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in obj.items()
@@ -127,18 +156,27 @@ class KeyringIndex:
 
         return (encode_list(self.read()) + "\n").encode("utf-8")
 
-    def locked(self) -> _Lock:
-        """The exclusive lock, as a context manager (blocks until it is free)."""
-        return _Lock(self.lock_path)
+    def locked(self, timeout: Optional[float] = None) -> _Lock:
+        """The exclusive lock, as a context manager.
+
+        Waits at most ``timeout`` seconds (default: ``$DOCKERCREDS_LOCK_TIMEOUT``, else 30),
+        then raises :class:`dockercreds.errors.KeyringError`.
+        """
+        return _Lock(self.lock_path, timeout)
 
     def write(self, servers: Mapping[str, str]) -> None:
         """Replace the file atomically; call only while holding :meth:`locked`."""
-        from .fileio import atomic_write
+        from .fileio import NotRegularFile, atomic_write
         from .protocol import encode_list
 
         body = (encode_list(servers) + "\n").encode("utf-8")
         try:
             atomic_write(self.path, body, mode=0o600, temp_prefix=".keyring-index.")
+        except NotRegularFile as exc:
+            raise _error(
+                f"refusing to replace the keyring index {self.path}: it {exc.strerror}, not a"
+                " regular file; remove it or set DOCKERCREDS_KEYRING_INDEX"
+            ) from None
         except OSError as exc:
             raise _error(
                 f"cannot write the keyring index {self.path}: {exc.strerror}; "
@@ -160,26 +198,53 @@ class KeyringIndex:
 
 
 class _Lock:
-    """:func:`dockercreds.fileio.exclusive_lock` (no timeout) with this module's errors."""
+    """:func:`dockercreds.fileio.exclusive_lock` (bounded wait) with this module's errors."""
 
-    def __init__(self, path: str) -> None:
-        from .fileio import exclusive_lock
-
+    def __init__(self, path: str, timeout: Optional[float] = None) -> None:
         self.path = path
-        self._lock = exclusive_lock(path, timeout=None)
+        self.timeout = timeout
+        self._lock: Any = None
 
     def __enter__(self) -> _Lock:
-        from .fileio import LockFailed
+        from .fileio import (
+            LOCK_TIMEOUT_ENV,
+            LockFailed,
+            LockTimeout,
+            NotRegularFile,
+            exclusive_lock,
+            lock_timeout,
+        )
 
+        limit = self.timeout
+        if limit is None:
+            try:
+                limit = lock_timeout()
+            except ValueError as exc:
+                raise _error(str(exc)) from None
+        lock = exclusive_lock(self.path, timeout=limit)
         try:
-            self._lock.__enter__()
-        except LockFailed:
-            raise
+            lock.__enter__()
+        except LockTimeout:
+            raise _error(
+                f"timed out after {limit:g}s waiting for the keyring index lock {self.path}"
+                " (another process is storing or erasing credentials; retry, or raise"
+                f" {LOCK_TIMEOUT_ENV})"
+            ) from None
+        except NotRegularFile as exc:
+            raise _error(
+                f"refusing to use the keyring index lock {self.path}: it {exc.strerror}, not"
+                " a regular file (symbolic links are not followed there); remove it and retry"
+            ) from None
+        except LockFailed as exc:
+            raise _error(f"cannot lock the keyring index {self.path}: {exc.strerror}") from None
         except OSError as exc:
             raise _error(
                 f"cannot create the keyring index lock {self.path}: {exc.strerror}"
             ) from None
+        self._lock = lock
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._lock.__exit__(*exc)
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.__exit__(*exc)

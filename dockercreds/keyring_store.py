@@ -20,7 +20,9 @@ Windows Credential Manager limits a secret to 2560 bytes; larger tokens need ano
 ``list()`` reads the secret-free index of server -> username
 (:mod:`dockercreds.keyring_index`: ``$DOCKERCREDS_KEYRING_INDEX``, default
 ``$XDG_DATA_HOME/dockercreds/keyring-index.json``). ``store`` and ``erase`` change the
-keyring and the index together under the index's exclusive lock.
+keyring and the index together under the index's exclusive lock, all or nothing: every
+input is checked and the index read before the keyring is touched, and when the keyring
+or the index fails after the item was changed, the old item is put back.
 
 Backends whose ``priority`` is below 1 (plaintext files such as ``keyrings.alt``) are
 refused unless ``DOCKERCREDS_KEYRING_ALLOW_INSECURE=1`` (or ``allow_insecure=True``).
@@ -31,11 +33,13 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import suppress
 
 from . import secret_service
 from .credentials import Credentials
 from .errors import (
     InsecureKeyringError,
+    InvalidCredentials,
     InvalidRegistry,
     KeyringError,
     KeyringLockedError,
@@ -148,6 +152,39 @@ def _translate(exc: BaseException, action: str, server: str, backend: object) ->
     )
 
 
+# --------------------------------------------------------------------------- input
+
+
+def _surrogate(text: str) -> Optional[str]:
+    """The first lone surrogate in ``text`` as ``U+XXXX``, or None."""
+    if text.isascii():
+        return None
+    for ch in text:
+        if "\ud800" <= ch <= "\udfff":
+            return f"U+{ord(ch):04X}"
+    return None
+
+
+def _check_text(value: str, what: str) -> None:
+    bad = _surrogate(value)
+    if bad is not None:
+        raise InvalidCredentials(
+            f"{what} holds a lone surrogate ({bad}), which is not Unicode text and cannot"
+            " be stored; nothing was changed"
+        )
+
+
+def _check_server(server: str) -> None:
+    if not server:
+        raise InvalidRegistry("cannot store credentials for an empty server name")
+    bad = _surrogate(server) or ("U+0000" if "\x00" in server else None)
+    if bad is not None:
+        raise InvalidRegistry(
+            f"the server name holds {bad}, which a keyring item name cannot hold;"
+            " nothing was changed"
+        )
+
+
 # --------------------------------------------------------------------------- store
 
 
@@ -201,27 +238,61 @@ class KeyringStore:
         return Credentials.from_helper(server, entry.username, entry.secret, source=self.source)
 
     def store(self, server: str, username: str, secret: str) -> None:
-        """Save ``username`` and ``secret`` for ``server`` (replacing any entry)."""
-        if not server:
-            raise InvalidRegistry("cannot store credentials for an empty server name")
+        """Save ``username`` and ``secret`` for ``server`` (replacing any entry).
+
+        All or nothing: on any error the keyring item and the index are as they were.
+        """
+        _check_server(server)
+        _check_text(username, f"the username for {server}")
+        _check_text(secret, f"the secret for {server}")
         payload = encode_credentials(server, username, secret)
         with self._index.locked():
-            self._write(server, payload)
-            self._index.update(server, username)
+            servers = self._index.read()  # a bad index fails here, nothing touched yet
+            old = self._read(server)
+            try:
+                self._write(server, payload)
+                if servers.get(server) != username:
+                    servers[server] = username
+                    self._index.write(servers)
+            except BaseException:
+                self._restore(server, old)
+                raise
 
     def erase(self, server: str) -> None:
-        """Remove ``server``'s entry; a missing entry is not an error."""
+        """Remove ``server``'s entry; a missing entry is not an error.
+
+        All or nothing: on any error the keyring item and the index are as they were.
+        """
         if not server:
             return
+        _check_server(server)
         with self._index.locked():
-            self._delete(server)
-            self._index.update(server, None)
+            servers = self._index.read()
+            old = self._read(server)
+            if old is None and server not in servers:
+                return
+            try:
+                if old is not None:
+                    self._delete(server)
+                if servers.pop(server, None) is not None:
+                    self._index.write(servers)
+            except BaseException:
+                self._restore(server, old)
+                raise
 
     def list(self) -> Dict[str, str]:
         """server -> username from the index (the keyring is not touched)."""
         return self._index.read()
 
     # -- keyring access -------------------------------------------------------------
+
+    def _restore(self, server: str, old: Optional[str]) -> None:
+        """Best effort after a failed change: put ``old`` back (or remove the new item)."""
+        with suppress(Exception):  # the original error is the one to report
+            if old is None:
+                self._delete(server)
+            elif self._read(server) != old:
+                self._write(server, old)
 
     def _lean(self) -> bool:
         return self._backend_arg is None and secret_service.usable()

@@ -80,11 +80,49 @@ def encode_list(entries: Mapping[str, str]) -> str:
     return go_json(ordered)
 
 
+class _Number:
+    """Any JSON number: never converted (a 5000-digit integer would raise ValueError), as
+    a number is always a wrong type in these messages."""
+
+    __slots__ = ()
+
+
+_NUMBER = _Number()
+
+
+class _NotJson(Exception):
+    """``NaN``/``Infinity``: Python's json accepts them, JSON does not."""
+
+
+def _constant(name: str) -> object:
+    raise _NotJson(name)
+
+
+_DECODER = json.JSONDecoder(
+    parse_int=lambda _: _NUMBER, parse_float=lambda _: _NUMBER, parse_constant=_constant
+)
+
+
 def _loads(data: str, what: str) -> object:
     try:
-        return json.loads(data)
+        return _DECODER.decode(data)
     except json.JSONDecodeError as exc:
         raise ProtocolError(f"{what} is not JSON ({exc.msg} at column {exc.colno})") from None
+    except _NotJson as exc:
+        raise ProtocolError(f"{what} holds {exc}, which is not JSON") from None
+    except RecursionError:
+        raise ProtocolError(f"{what} is nested too deeply") from None
+
+
+def _check_text(value: str, what: str) -> str:
+    if not value.isascii():
+        for ch in value:
+            if "\ud800" <= ch <= "\udfff":
+                raise ProtocolError(
+                    f"{what} holds a lone surrogate (U+{ord(ch):04X} escape), which is not"
+                    " Unicode text"
+                )
+    return value
 
 
 def _field(obj: Mapping[str, object], name: str) -> str:
@@ -97,8 +135,20 @@ def _field(obj: Mapping[str, object], name: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ProtocolError(f"field {name!r} is a {type(value).__name__}, not a string")
-    return value
+        raise ProtocolError(f"field {name!r} is a {_json_type(value)}, not a string")
+    return _check_text(value, f"field {name!r}")
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, _Number):
+        return "number"
+    return type(value).__name__
 
 
 def decode_credentials(data: str) -> HelperCredentials:
@@ -116,4 +166,7 @@ def decode_list(data: str) -> Dict[str, str]:
     obj = _loads(data, "list output")
     if not isinstance(obj, dict) or not all(isinstance(v, str) for v in obj.values()):
         raise ProtocolError("list output is not a JSON object of strings")
+    for key, value in obj.items():
+        _check_text(key, "a server in the list output")
+        _check_text(value, "a username in the list output")
     return {str(k): str(v) for k, v in obj.items()}
