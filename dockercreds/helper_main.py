@@ -38,7 +38,8 @@ def _read_all(stdin: Optional[IO[Any]]) -> str:
     stream = getattr(stdin, "buffer", None) if isinstance(stdin, io.TextIOBase) else stdin
     data = (stream or stdin).read(MAX_INPUT + 1)
     if len(data) > MAX_INPUT:
-        raise _Fail(f"{NAME}: input larger than {MAX_INPUT // (1024 * 1024)} MiB: not a helper message")
+        mib = MAX_INPUT // (1024 * 1024)
+        raise _Fail(f"{NAME}: input larger than {mib} MiB: not a helper message")
     if isinstance(data, bytes):
         return data.decode("utf-8", errors="replace")
     return str(data)

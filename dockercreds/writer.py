@@ -35,7 +35,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 from .config import Source, parse_config_text, read_config_text
 from .errors import ConfigError, ConfigFormatError, ConfigSyntaxError, ConfigWriteError
@@ -214,22 +214,28 @@ def _has_surrogate(text: str) -> bool:
     return any("\ud800" <= ch <= "\udfff" for ch in text)
 
 
-def _surrogate_strings(data: Any) -> FrozenSet[str]:
-    """Every string (key or value) of ``data`` holding a lone surrogate."""
-    found = set()
+#: Strings read from the file that hold lone surrogates, by identity (id -> the object,
+#: which keeps it alive so that no new string can take its id): only these are written
+#: back as escapes; an equal string a mutation wrote is refused.
+_Kept = Dict[int, str]
+
+
+def _surrogate_strings(data: Any) -> _Kept:
+    """Every string object (key or value) of ``data`` holding a lone surrogate."""
+    found: _Kept = {}
     stack = [data]
     while stack:
         value = stack.pop()
         if isinstance(value, dict):
             for key, item in value.items():
                 if _has_surrogate(key):
-                    found.add(key)
+                    found[id(key)] = key
                 stack.append(item)
         elif isinstance(value, list):
             stack.extend(value)
         elif isinstance(value, str) and _has_surrogate(value):
-            found.add(value)
-    return frozenset(found)
+            found[id(value)] = value
+    return found
 
 
 def read_config(path: PathLike) -> Dict[str, Any]:
@@ -244,16 +250,16 @@ def read_config(path: PathLike) -> Dict[str, Any]:
     return _read(Path(path))[0]
 
 
-def _read(target: Path) -> Tuple[Dict[str, Any], FrozenSet[str]]:
+def _read(target: Path) -> Tuple[Dict[str, Any], _Kept]:
     """The raw object and the strings in it that hold lone surrogates (kept as escapes)."""
     try:
         text = read_config_text(target)
     except ConfigError as exc:
         raise _refuse(target, str(exc).split(": ", 1)[-1]) from None
     if text is None:
-        return {}, frozenset()
+        return {}, {}
     if not text.strip():
-        return {}, frozenset()
+        return {}, {}
     source = Source("docker", f"file:{target}", str(target))
     try:
         parsed = parse_config_text(text, source)
@@ -287,11 +293,11 @@ def _read(target: Path) -> Tuple[Dict[str, Any], FrozenSet[str]]:
     except ValueError as exc:  # pragma: no cover (parse_config_text refused it)
         raise _refuse(target, f"not valid JSON ({type(exc).__name__})") from None
     if data is None:  # `null` reads as an empty config (as in Docker)
-        return {}, frozenset()
+        return {}, {}
     if not isinstance(data, dict):  # pragma: no cover (parse_config_text refused it)
         raise _refuse(target, "the top level is not a JSON object")
     lowered = text.lower()
-    keep = _surrogate_strings(data) if "\\ud" in lowered else frozenset()
+    keep = _surrogate_strings(data) if "\\ud" in lowered else {}
     return data, keep
 
 
@@ -326,14 +332,18 @@ class _Unwritable(ValueError):
     """A value :func:`dump_config` cannot write; the text says which and why."""
 
 
-def dump_config(data: Dict[str, Any], *, keep: FrozenSet[str] = frozenset()) -> str:
+def dump_config(data: Dict[str, Any]) -> str:
     """Docker's layout: tab indent, ``"key": value``, UTF-8 kept, no trailing newline.
 
     Numbers read by :func:`read_config` are written as the file had them. A string with a
-    lone surrogate is written with ``\\uXXXX`` escapes when it is in ``keep`` (it came
-    from the file so); else, like ``NaN``/``Infinity`` floats, it raises
-    :class:`ConfigWriteError` naming the key.
+    lone surrogate or a ``NaN``/``Infinity`` float raises :class:`ConfigWriteError`
+    naming the key (:func:`update_config` writes the file's own lone surrogates back as
+    ``\\uXXXX`` escapes).
     """
+    return _dump_config(data, {})
+
+
+def _dump_config(data: Dict[str, Any], keep: _Kept) -> str:
     if field_key(data, "auths") is None:
         data["auths"] = {}
     out: List[str] = []
@@ -355,10 +365,10 @@ def _where(path: List[str]) -> str:
     return "".join(f"[{without_userinfo(part)!r}]" for part in path)
 
 
-def _str(value: str, out: List[str], path: List[str], keep: FrozenSet[str]) -> None:
+def _str(value: str, out: List[str], path: List[str], keep: _Kept) -> None:
     text: str = _encode_str(value)
     if not value.isascii() and _has_surrogate(value):
-        if value not in keep:
+        if keep.get(id(value)) is not value:
             cp = next(ord(ch) for ch in value if "\ud800" <= ch <= "\udfff")
             raise _Unwritable(
                 f"the value at {_where(path)} holds a lone surrogate (U+{cp:04X}), which is"
@@ -369,7 +379,7 @@ def _str(value: str, out: List[str], path: List[str], keep: FrozenSet[str]) -> N
 
 
 def _dump(
-    value: Any, newline: str, out: List[str], path: List[str], keep: FrozenSet[str]
+    value: Any, newline: str, out: List[str], path: List[str], keep: _Kept
 ) -> None:
     if isinstance(value, str):
         _str(value, out, path, keep)
@@ -492,7 +502,7 @@ def update_config(
         if mutate(data) is False:
             return data
         try:
-            text = dump_config(data, keep=keep)
+            text = _dump_config(data, keep)
         except ConfigWriteError as exc:
             why = str(exc).split(": ", 1)[-1]
             raise ConfigWriteError(

@@ -14,13 +14,19 @@ from typing import Any, Optional
 import pytest
 
 from dockercreds.fileio import (
+    DEFAULT_LOCK_TIMEOUT,
+    LOCK_TIMEOUT_ENV,
     LockFailed,
     LockTimeout,
+    NotRegularFile,
     TempFileError,
     atomic_write,
     exclusive_lock,
+    file_kind,
     fsync_dir,
+    lock_timeout,
     make_dirs,
+    regular_or_missing,
 )
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes and flock")
@@ -284,3 +290,166 @@ def test_atomic_write_unnamed_temp_uses_prefix(
     assert len(seen) == 1
     assert seen[0].startswith(".f-index.")
     assert seen[0].endswith(".tmp")
+
+
+# --------------------------------------------------------------------------- only regular files
+
+
+def _special(tmp_path: Path, kind: str) -> Path:
+    """A path of ``kind``: fifo, dir, socket, chardev (a private twin of /dev/null; root only)."""
+    path = tmp_path / f"special-{kind}"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "dir":
+        path.mkdir()
+    elif kind == "socket":
+        import socket
+
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(str(path))
+        sock.close()
+    else:
+        if os.geteuid() != 0:
+            pytest.skip("creating a device node needs root")
+        null = os.stat(os.devnull)
+        os.mknod(path, stat.S_IFCHR | 0o666, null.st_rdev)
+    return path
+
+
+SPECIALS = ["fifo", "dir", "socket", "chardev"]
+
+
+@pytest.mark.parametrize("kind", SPECIALS)
+@pytest.mark.parametrize("via_link", [False, True])
+def test_atomic_write_never_replaces_a_special_file(
+    tmp_path: Path, kind: str, via_link: bool
+) -> None:
+    special = _special(tmp_path, kind)
+    target = special
+    if via_link:
+        target = tmp_path / "link"
+        target.symlink_to(special)
+    before = os.lstat(special).st_mode
+    with pytest.raises(NotRegularFile) as info:
+        atomic_write(target, b"secret", temp_name=tmp_path / "t.tmp")
+    assert info.value.filename == str(target)
+    assert os.lstat(special).st_mode == before  # still the FIFO/device/...
+    assert not (tmp_path / "t.tmp").exists()
+
+
+def test_atomic_write_checks_again_before_the_rename(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "f"
+    real_fsync = os.fsync
+
+    def swap_in_a_fifo(fd: int) -> None:  # the target becomes a FIFO while we write
+        real_fsync(fd)
+        if not target.exists():
+            os.mkfifo(target)
+
+    monkeypatch.setattr(os, "fsync", swap_in_a_fifo)
+    with pytest.raises(NotRegularFile):
+        atomic_write(target, b"data", temp_name=tmp_path / "t.tmp")
+    assert stat.S_ISFIFO(os.lstat(target).st_mode)
+    assert not (tmp_path / "t.tmp").exists()
+
+
+@pytest.mark.parametrize("kind", ["file", "dangling", "missing"])
+def test_atomic_write_through_or_onto_regular(tmp_path: Path, kind: str) -> None:
+    target = tmp_path / "f"
+    if kind == "file":
+        target.write_bytes(b"old")
+    elif kind == "dangling":
+        target.symlink_to(tmp_path / "nowhere")
+    atomic_write(target, b"new")
+    assert target.read_bytes() == b"new"
+
+
+def test_lock_never_follows_a_symlink(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"  # a symlink at the lock path must not create or lock this
+    lock = tmp_path / "c.lock"
+    lock.symlink_to(victim)
+    with pytest.raises(NotRegularFile, match="symbolic link"), exclusive_lock(lock, timeout=1):
+        pass  # pragma: no cover
+    assert not victim.exists()
+    existing = tmp_path / "existing"
+    existing.write_bytes(b"keep")
+    lock.unlink()
+    lock.symlink_to(existing)
+    with pytest.raises(NotRegularFile), exclusive_lock(lock, timeout=1):
+        pass  # pragma: no cover
+    assert existing.read_bytes() == b"keep"
+
+
+@pytest.mark.parametrize("kind", SPECIALS)
+def test_lock_path_must_be_a_regular_file(tmp_path: Path, kind: str) -> None:
+    special = _special(tmp_path, kind)
+    with pytest.raises(NotRegularFile) as info, exclusive_lock(special, timeout=1):
+        pass  # pragma: no cover
+    assert info.value.filename == str(special)
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("missing", None),
+        ("file", None),
+        ("fifo", "FIFO"),
+        ("dir", "directory"),
+        ("socket", "socket"),
+        ("chardev", "character device"),
+        ("notdir", "Not a directory"),
+    ],
+)
+def test_regular_or_missing(tmp_path: Path, kind: str, expected: Optional[str]) -> None:
+    if kind in SPECIALS:
+        path = _special(tmp_path, kind)
+    else:
+        path = tmp_path / "f"
+        if kind in ("file", "notdir"):
+            path.write_bytes(b"")
+        if kind == "notdir":
+            path = path / "below"
+    if expected is None:
+        regular_or_missing(path)
+        return
+    with pytest.raises(NotRegularFile, match=expected):
+        regular_or_missing(path)
+
+
+@pytest.mark.parametrize(
+    ("mode", "kind"),
+    [
+        (stat.S_IFREG, "a regular file"),
+        (stat.S_IFIFO, "a FIFO (named pipe)"),
+        (stat.S_IFBLK, "a block device"),
+        (stat.S_IFLNK, "a symbolic link"),
+        (0, "not a regular file"),
+    ],
+)
+def test_file_kind(mode: int, kind: str) -> None:
+    assert file_kind(mode) == kind
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, DEFAULT_LOCK_TIMEOUT),
+        ("", DEFAULT_LOCK_TIMEOUT),
+        (" 2.5 ", 2.5),
+        ("1", 1.0),
+        ("0", ValueError),
+        ("-3", ValueError),
+        ("soon", ValueError),
+        ("inf", ValueError),
+        ("nan", ValueError),
+    ],
+)
+def test_lock_timeout_from_env(value: Optional[str], expected: Any) -> None:
+    env = {} if value is None else {LOCK_TIMEOUT_ENV: value}
+    if expected is ValueError:
+        with pytest.raises(ValueError, match=LOCK_TIMEOUT_ENV):
+            lock_timeout(env)
+    else:
+        assert lock_timeout(env) == expected

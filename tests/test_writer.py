@@ -469,3 +469,234 @@ def test_null_file_is_rewritten_as_a_config(tmp_path: Path) -> None:
     path.write_text("null")
     update_config(path, lambda data: data.setdefault("auths", {}).update({"q.io": {}}))
     assert json.loads(path.read_text()) == {"auths": {"q.io": {}}}
+
+
+# --------------------------------------------------------------------------- only regular files
+
+_WRITE_ONE = textwrap.dedent(
+    """
+    import sys
+    from dockercreds.errors import ConfigWriteError
+    from dockercreds.writer import section, update_config
+    def add(data):
+        section(data, "auths")["quay.io"] = {"auth": "dTpw"}
+    try:
+        update_config(sys.argv[1], add, timeout=5)
+    except ConfigWriteError as exc:
+        print("refused:", exc)
+    """
+)
+
+
+def _write_in_child(path: Path) -> str:
+    """update_config in a child process, so that a hang (a FIFO) fails instead of blocking."""
+    done = subprocess.run(
+        [sys.executable, "-c", _WRITE_ONE, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@pytest.mark.parametrize("via_link", [False, True])
+@pytest.mark.parametrize("kind", ["fifo", "chardev", "socket"])
+def test_special_file_as_config_is_refused(tmp_path: Path, kind: str, via_link: bool) -> None:
+    special = tmp_path / "special"
+    if kind == "fifo":
+        os.mkfifo(special)
+    elif kind == "socket":
+        import socket
+
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(str(special))
+        sock.close()
+    else:  # a private twin of /dev/null, the device root's login replaced
+        if os.geteuid() != 0:
+            pytest.skip("creating a device node needs root")
+        os.mknod(special, stat.S_IFCHR | 0o666, os.stat(os.devnull).st_rdev)
+    path = special
+    if via_link:
+        path = tmp_path / "config.json"
+        path.symlink_to(special)
+    before = os.lstat(special)
+    out = _write_in_child(path)
+    assert out.startswith("refused:"), out
+    assert "not a regular file" in out
+    assert "\n" not in out
+    after = os.lstat(special)
+    assert (after.st_mode, after.st_ino) == (before.st_mode, before.st_ino)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["special"] + (["config.json"] if via_link else [])
+    )  # no lock file, no temp file
+
+
+def test_symlinked_lock_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text('{"auths": {}}')
+    victim = tmp_path / "elsewhere"
+    (tmp_path / "config.json.lock").symlink_to(victim)
+    with pytest.raises(ConfigWriteError, match="symbolic link") as info:
+        update_config(path, add_entry("quay.io"))
+    assert "\n" not in str(info.value)
+    assert not victim.exists()
+    assert path.read_text() == '{"auths": {}}'
+
+
+def test_directory_on_the_temp_name_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text('{"auths": {}}')
+    squatter = temp_name(path)
+    squatter.mkdir()
+    (squatter / "inside").write_text("x")
+    with pytest.raises(ConfigWriteError, match="in the way") as info:
+        update_config(path, add_entry("quay.io"))
+    assert str(squatter) in str(info.value)
+    assert path.read_text() == '{"auths": {}}'
+    assert (squatter / "inside").exists()
+    squatter.joinpath("inside").unlink()
+    squatter.rmdir()
+    update_config(path, add_entry("quay.io"))  # works again once it is gone
+
+
+# --------------------------------------------------------------------------- values kept as written
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "1e400",
+        "-1e400",
+        "1E+2",
+        "1.0",
+        "0.10",
+        "-0",
+        "-0.0",
+        "1e-400",
+        "12345678901234567890123456789",
+        "3" * 4000,
+        "0.1000000000000000055511151231257827",
+    ],
+)
+def test_numbers_keep_their_text(tmp_path: Path, number: str) -> None:
+    path = tmp_path / "config.json"
+    path.write_text('{"n": %s, "list": [%s, {"deep": %s}], "auths": {}}' % ((number,) * 3))
+    update_config(path, add_entry("quay.io"))
+    text = path.read_text()
+    assert text.count(number) == 3
+    assert "Infinity" not in text
+    assert json.loads(text)["auths"]["quay.io"] == {"auth": "dTpw"}
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_refused(tmp_path: Path, constant: str) -> None:
+    path = tmp_path / "config.json"
+    content = '{"auths": {}, "x": [' + constant + "]}"
+    path.write_text(content)
+    with pytest.raises(ConfigWriteError) as info:
+        update_config(path, add_entry("quay.io"))
+    assert str(path) in str(info.value)
+    assert "not JSON" in str(info.value) or "not valid JSON" in str(info.value)
+    assert path.read_text() == content
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+def test_nan_written_by_a_mutation_is_refused(tmp_path: Path, value: float) -> None:
+    path = tmp_path / "config.json"
+    with pytest.raises(ConfigWriteError, match=r"\['x'\]") as info:
+        update_config(path, lambda data: data.update(x=value))
+    assert str(path) in str(info.value)
+    assert not path.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "kept"),
+    [
+        ('{"auths": {}, "psFormat": "a\\udc80b"}', '"psFormat": "a\\udc80b"'),
+        ('{"auths": {}, "k\\ud800": 1}', '"k\\ud800": 1'),
+        ('{"auths": {}, "x": ["\\uDFFF", "\\ud83d\\ude00"]}', '"\\udfff",\n\t\t"\U0001f600"'),
+    ],
+)
+def test_lone_surrogates_from_the_file_are_kept_as_escapes(
+    tmp_path: Path, content: str, kept: str
+) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(content)
+    update_config(path, add_entry("quay.io"))
+    text = path.read_text(encoding="utf-8")  # valid UTF-8
+    assert kept in text
+    assert json.loads(text) == {**json.loads(content), "auths": {"quay.io": {"auth": "dTpw"}}}
+
+
+@pytest.mark.parametrize("where", ["username", "key"])
+def test_lone_surrogate_in_a_new_value_is_a_typed_error(tmp_path: Path, where: str) -> None:
+    path = tmp_path / "config.json"
+    path.write_text('{"auths": {}, "x": "\\udc80"}')  # the same text in the file is fine
+    before = path.read_bytes()
+    entry = {"username": "\udc80", "password": "pw"} if where == "username" else {}
+    key = "quay.io" if where == "username" else "bad\udc81.example"
+    with pytest.raises(ConfigWriteError, match="lone surrogate") as info:
+        update_config(path, add_entry(key, entry))
+    message = str(info.value)
+    assert str(path) in message
+    assert "['auths']" in message
+    assert "pw" not in message
+    assert path.read_bytes() == before
+
+
+def test_deep_nesting_is_a_typed_error(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    content = '{"auths": {}, "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    path.write_text(content)
+    with pytest.raises(ConfigWriteError) as info:
+        update_config(path, add_entry("quay.io"))
+    assert str(path) in str(info.value)
+    assert path.read_text() == content
+
+
+def test_huge_integer_is_kept_or_refused_never_a_raw_error(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    content = '{"auths": {}, "x": ' + "7" * 5000 + "}"
+    path.write_text(content)
+    try:
+        update_config(path, add_entry("quay.io"))
+    except ConfigWriteError as exc:
+        assert str(path) in str(exc)
+        assert path.read_text() == content
+    else:
+        assert "7" * 5000 in path.read_text()
+
+
+@settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    extra=st.dictionaries(
+        st.text(min_size=1, max_size=8).filter(
+            lambda k: k.lower() not in ("auths", "credhelpers", "credsstore")
+        ),
+        st.recursive(
+            st.none()
+            | st.booleans()
+            | st.integers()
+            | st.floats(allow_nan=False, allow_infinity=False)
+            | st.text(max_size=8),
+            lambda children: st.lists(children, max_size=3)
+            | st.dictionaries(st.text(max_size=6), children, max_size=3),
+            max_leaves=8,
+        ),
+        max_size=5,
+    )
+)
+def test_docker_layout_is_written_back_byte_for_byte(
+    tmp_path: Path, extra: Dict[str, Any]
+) -> None:
+    """A file in Docker's layout comes back unchanged when the entry is already there."""
+    path = tmp_path / "config.json"
+    original = json.dumps(
+        {**extra, "auths": {"quay.io": {"auth": "dTpw"}}}, indent="\t", ensure_ascii=False
+    )
+    path.write_text(original, encoding="utf-8")
+    update_config(path, add_entry("quay.io"))
+    assert path.read_text(encoding="utf-8") == original
