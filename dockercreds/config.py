@@ -414,6 +414,15 @@ def _parse_auths(obj: Any, where: str, path: Optional[str]) -> Dict[str, AuthEnt
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 
 
+def _not_regular(label: str, mode: int, path: Path) -> ConfigError:
+    from .fileio import file_kind
+
+    return ConfigError(
+        f"{label}: is {file_kind(mode)}, not a regular file (give the path of a config.json file)",
+        path=str(path),
+    )
+
+
 def _is_null_device(rdev: int) -> bool:
     try:
         return Path(os.devnull).stat().st_rdev == rdev
@@ -439,6 +448,12 @@ def read_config_text(path: PathLike) -> Optional[str]:
     except FileNotFoundError:
         return None
     except OSError as exc:
+        try:  # a socket cannot be opened at all: say what it is
+            mode = p.stat().st_mode
+        except OSError:
+            mode = stat.S_IFREG
+        if not stat.S_ISREG(mode):
+            raise _not_regular(label, mode, p) from None
         raise ConfigError(f"{label}: cannot read: {exc.strerror or exc}", path=str(p)) from None
     try:
         st = os.fstat(fd)
@@ -446,13 +461,7 @@ def read_config_text(path: PathLike) -> Optional[str]:
         if stat.S_ISCHR(mode) and _is_null_device(st.st_rdev):
             return None  # /dev/null: "no config", as reading it always meant
         if not stat.S_ISREG(mode):
-            from .fileio import file_kind
-
-            raise ConfigError(
-                f"{label}: is {file_kind(mode)}, not a regular file"
-                " (give the path of a config.json file)",
-                path=str(p),
-            )
+            raise _not_regular(label, mode, p)
         with open(fd, "rb", closefd=False) as fh:
             raw = fh.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:

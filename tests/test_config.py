@@ -373,3 +373,73 @@ def test_null_file_is_an_empty_config(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
     path.write_text("null\n")
     assert load_file(path).is_empty
+
+
+# --- read_config_text: only regular files, bounded -----------------------------------
+
+_LOAD_IN_CHILD = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+from dockercreds.config import load_file
+from dockercreds.errors import ConfigError
+try:
+    print("empty" if load_file(sys.argv[1]).is_empty else "loaded")
+except ConfigError as exc:
+    print("refused:", exc)
+"""
+
+
+def _load_in_child(path: Path) -> str:
+    """load_file in a child (1 GiB address space, 60 s): a hang or an endless read fails."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _LOAD_IN_CHILD, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-500:]
+    return done.stdout.strip()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "socket", "zero-device"])
+def test_special_files_are_refused_without_reading(tmp_path: Path, kind: str) -> None:
+    import os
+    import socket
+    import stat
+
+    path = tmp_path / "config.json"
+    if kind == "fifo":
+        os.mkfifo(path)  # reading it used to block forever
+    elif kind == "socket":
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(str(path))
+        sock.close()
+    else:  # a twin of /dev/zero: reading it used to fill the memory
+        if os.geteuid() != 0:
+            pytest.skip("creating a device node needs root")
+        os.mknod(path, stat.S_IFCHR | 0o600, os.makedev(1, 5))
+    out = _load_in_child(path)
+    assert out.startswith(f"refused: file:{path}: is a "), out
+    assert "not a regular file" in out
+
+
+def test_null_device_reads_as_no_config() -> None:
+    assert load_file("/dev/null").is_empty
+
+
+def test_oversized_file_is_refused(tmp_path: Path) -> None:
+    from dockercreds.config import MAX_CONFIG_BYTES
+
+    path = tmp_path / "config.json"
+    with path.open("wb") as fh:  # sparse: costs no disk
+        fh.write(b"{")
+        fh.truncate(MAX_CONFIG_BYTES + 1)
+    with pytest.raises(ConfigError, match="larger than 16 MiB") as info:
+        load_file(path)
+    assert info.value.path == str(path)
+    path.write_bytes(b'{"auths": {}}'.ljust(MAX_CONFIG_BYTES))  # at the limit: read
+    assert load_file(path).is_empty
