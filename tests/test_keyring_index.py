@@ -8,7 +8,9 @@ import stat
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -158,3 +160,99 @@ def test_concurrent_updates_lose_nothing(tmp_path: Path) -> None:
     listed = KeyringIndex(str(path)).read()
     assert len(listed) == 80
     assert listed["p7-9.example"] == "user7"
+
+
+# --------------------------------------------------------------------------- limits
+
+
+def _finishes(fn: Callable[[], object], timeout: float = 30) -> object:
+    """``fn()``'s result or exception, run in a thread; fails if it is still running."""
+    box: list[object] = []
+
+    def target() -> None:
+        try:
+            box.append(fn())
+        except BaseException as exc:  # handed to the test
+            box.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    assert not thread.is_alive(), "still waiting"
+    return box[0]
+
+
+def test_lock_wait_is_bounded_by_the_config_lock_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKERCREDS_LOCK_TIMEOUT", "0.3")
+    path = str(tmp_path / "i.json")
+
+    def second_writer() -> None:
+        with KeyringIndex(path).locked():
+            pass  # pragma: no cover
+
+    with KeyringIndex(path).locked():  # another open file description: flock conflicts
+        got = _finishes(second_writer)
+    assert isinstance(got, KeyringError)
+    assert "timed out after 0.3s" in str(got)
+    assert "DOCKERCREDS_LOCK_TIMEOUT" in str(got)
+    with KeyringIndex(path).locked(timeout=0.3):  # released: free again
+        pass
+
+
+def test_bad_lock_timeout_is_a_keyring_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKERCREDS_LOCK_TIMEOUT", "later")
+    index = KeyringIndex(str(tmp_path / "i.json"))
+    with pytest.raises(KeyringError, match="DOCKERCREDS_LOCK_TIMEOUT"), index.locked():
+        pass  # pragma: no cover
+
+
+def test_symlinked_lock_is_refused(tmp_path: Path) -> None:
+    index = KeyringIndex(str(tmp_path / "i.json"))
+    victim = tmp_path / "victim"
+    Path(index.lock_path).symlink_to(victim)
+    with pytest.raises(KeyringError, match="symbolic link"), index.locked():
+        pass  # pragma: no cover
+    assert not victim.exists()
+
+
+def test_fifo_as_index_is_refused_without_blocking(tmp_path: Path) -> None:
+    path = tmp_path / "i.json"
+    os.mkfifo(path)
+    index = KeyringIndex(str(path))
+    try:
+        for action in (index.read, index.list_output):
+            got = _finishes(action)
+            assert isinstance(got, KeyringError), got
+            assert "FIFO" in str(got)
+        with index.locked():
+            got = _finishes(lambda: index.write({"a": "b"}))
+        assert isinstance(got, KeyringError)
+        assert stat.S_ISFIFO(path.lstat().st_mode)  # never replaced
+    finally:  # let a reader that the old code left blocked finish
+        fd = os.open(path, os.O_RDWR | os.O_NONBLOCK)
+        os.close(fd)
+
+
+def test_oversized_index_is_refused(tmp_path: Path) -> None:
+    from dockercreds.keyring_index import MAX_INDEX_BYTES
+
+    path = tmp_path / "i.json"
+    with path.open("wb") as fh:
+        fh.write(b"{")
+        fh.truncate(MAX_INDEX_BYTES + 1)
+    with pytest.raises(KeyringError, match="larger than 16 MiB"):
+        KeyringIndex(str(path)).list_output()
+
+
+@pytest.mark.parametrize(
+    "content", [b"[" * 100_000, b'{"a": ' + b"1" * 5000 + b"}", b'{"a": "\xff"}']
+)
+def test_json_limits_are_keyring_errors(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "i.json"
+    path.write_bytes(content)
+    with pytest.raises(KeyringError, match="is not a JSON object"):
+        KeyringIndex(str(path)).read()
