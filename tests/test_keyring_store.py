@@ -21,6 +21,7 @@ from keyring.errors import KeyringLocked
 from dockercreds import secret_service
 from dockercreds.errors import (
     InsecureKeyringError,
+    InvalidCredentials,
     InvalidRegistry,
     KeyringError,
     KeyringLockedError,
@@ -470,3 +471,140 @@ def test_dead_bus_address(
         store.get("quay.io")
     assert "D-Bus" in str(info.value)
     assert "gnome-keyring-daemon" in str(info.value)
+
+
+# --------------------------------------------------------------------------- all or nothing
+
+
+class WritesThenFails(MemoryKeyring):
+    """A backend whose ``set_password`` changes the item and then reports a failure."""
+
+    fail = True
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        super().set_password(service, username, password)
+        if self.fail:
+            raise RuntimeError("the backend failed after writing")
+
+
+forget_backends(WritesThenFails)
+
+GOOD = ("quay.io", "alice", SECRET)
+
+
+def _snapshot(backend: MemoryKeyring, tmp_path: Path) -> tuple[Dict[object, str], bytes]:
+    return dict(backend.items), (tmp_path / "i.json").read_bytes()
+
+
+def _bad_store(bad: str) -> tuple[str, str, str]:
+    return {
+        "username": ("quay.io", "ali\udc80ce", "new-secret"),
+        "secret": ("quay.io", "alice", "new\ud800secret"),
+        "server": ("quay.io\udc80", "alice", "new-secret"),
+        "nul-server": ("quay.io\x00x", "alice", "new-secret"),
+    }[bad]
+
+
+@pytest.mark.parametrize("bad", ["username", "secret", "server", "nul-server"])
+def test_invalid_store_changes_nothing(tmp_path: Path, bad: str) -> None:
+    backend = MemoryKeyring()
+    store = KeyringStore(backend=backend, index_path=str(tmp_path / "i.json"))
+    store.store(*GOOD)
+    before = _snapshot(backend, tmp_path)
+    with pytest.raises((InvalidCredentials, InvalidRegistry)) as info:
+        store.store(*_bad_store(bad))
+    assert "nothing was changed" in str(info.value)
+    assert SECRET not in str(info.value)
+    assert "new" not in str(info.value)
+    assert _snapshot(backend, tmp_path) == before
+    creds = store.get("quay.io")
+    assert creds is not None
+    assert (creds.username, creds.password) == ("alice", SECRET)
+
+
+def test_backend_failing_after_the_write_restores_the_old_item(tmp_path: Path) -> None:
+    backend = WritesThenFails()
+    backend.fail = False
+    store = KeyringStore(backend=backend, index_path=str(tmp_path / "i.json"))
+    store.store(*GOOD)
+    before = _snapshot(backend, tmp_path)
+    backend.fail = True
+    with pytest.raises(KeyringError, match="WritesThenFails"):
+        store.store("quay.io", "bob", "other-secret")
+    backend.fail = False
+    assert _snapshot(backend, tmp_path) == before
+    with pytest.raises(KeyringError):  # a new server: the half-written item is removed again
+        backend.fail = True
+        store.store("new.example", "bob", "other-secret")
+    assert _snapshot(backend, tmp_path) == before
+
+
+@pytest.mark.parametrize("action", ["store", "erase"])
+def test_index_failure_puts_the_old_item_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, action: str
+) -> None:
+    backend = MemoryKeyring()
+    store = KeyringStore(backend=backend, index_path=str(tmp_path / "i.json"))
+    store.store(*GOOD)
+    before = _snapshot(backend, tmp_path)
+
+    def disk_full(self: object, servers: object) -> None:
+        raise KeyringError("cannot write the keyring index: No space left on device")
+
+    monkeypatch.setattr("dockercreds.keyring_index.KeyringIndex.write", disk_full)
+    with pytest.raises(KeyringError, match="No space left"):
+        if action == "store":
+            store.store("quay.io", "bob", "other-secret")
+        else:
+            store.erase("quay.io")
+    assert _snapshot(backend, tmp_path) == before
+
+
+@pytest.mark.parametrize("action", ["store", "erase"])
+def test_unreadable_index_fails_before_the_keyring_is_touched(
+    tmp_path: Path, action: str
+) -> None:
+    backend = MemoryKeyring()
+    store = KeyringStore(backend=backend, index_path=str(tmp_path / "i.json"))
+    store.store(*GOOD)
+    (tmp_path / "i.json").write_text("not json")
+    items = dict(backend.items)
+    with pytest.raises(KeyringError, match="keyring index"):
+        if action == "store":
+            store.store("quay.io", "bob", "other-secret")
+        else:
+            store.erase("quay.io")
+    assert backend.items == items
+
+
+def test_failed_erase_keeps_item_and_index(tmp_path: Path) -> None:
+    class DeleteFails(MemoryKeyring):
+        def delete_password(self, service: str, username: str) -> None:
+            raise RuntimeError("cannot delete")
+
+    forget_backends(DeleteFails)
+    backend = DeleteFails()
+    store = KeyringStore(backend=backend, index_path=str(tmp_path / "i.json"))
+    store.store(*GOOD)
+    before = _snapshot(backend, tmp_path)
+    with pytest.raises(KeyringError, match="DeleteFails"):
+        store.erase("quay.io")
+    assert _snapshot(backend, tmp_path) == before
+
+
+@pytest.mark.peer
+def test_secret_service_invalid_store_keeps_the_good_entry(
+    use_secret_service: SecretService, tmp_path: Path
+) -> None:
+    store = KeyringStore(index_path=str(tmp_path / "i.json"))
+    try:
+        store.store("atomic.example", "alice", SECRET)
+        index = (tmp_path / "i.json").read_bytes()
+        with pytest.raises(InvalidCredentials):
+            store.store("atomic.example", "\udc80", "other")
+        creds = store.get("atomic.example")
+        assert creds is not None
+        assert (creds.username, creds.password) == ("alice", SECRET)
+        assert (tmp_path / "i.json").read_bytes() == index
+    finally:
+        store.erase("atomic.example")
