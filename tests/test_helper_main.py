@@ -376,3 +376,85 @@ def test_skopeo_and_podman_via_cred_helpers(client_env: Path, registry: Registry
          f"docker://{registry.image}"]
     )
     assert denied.returncode != 0
+
+
+# --------------------------------------------------------------------------- hostile input
+
+HOSTILE_STORE = [
+    pytest.param(b"[" * 100_000, "nested too deeply", id="deep-array"),
+    pytest.param(b'{"ServerURL":' * 50_000, "nested too deeply", id="deep-object"),
+    pytest.param(
+        b'{"ServerURL":"keep.example","Username":' + b"9" * 5000 + b',"Secret":"s"}',
+        "'Username' is a number",
+        id="huge-int",
+    ),
+    pytest.param(
+        b'{"ServerURL":"keep.example","Username":"u","Secret":NaN}', "NaN", id="nan"
+    ),
+    pytest.param(
+        b'{"ServerURL":"keep.example","Username":"\\udc80","Secret":"s"}',
+        "lone surrogate",
+        id="surrogate-username",
+    ),
+    pytest.param(
+        b'{"ServerURL":"keep.example","Username":"u","Secret":"x\\ud800"}',
+        "lone surrogate",
+        id="surrogate-secret",
+    ),
+    pytest.param(
+        b'{"ServerURL":"keep.example\\udfff","Username":"u","Secret":"s"}',
+        "lone surrogate",
+        id="surrogate-server",
+    ),
+    pytest.param(b" " * (1024 * 1024 + 1), "larger than 1 MiB", id="oversized"),
+]
+
+
+@pytest.mark.parametrize(("stdin", "needle"), HOSTILE_STORE)
+def test_hostile_store_is_one_protocol_line_and_changes_nothing(
+    memory: Dict[Tuple[str, str], str], stdin: bytes, needle: str
+) -> None:
+    call(["store"], store_msg("keep.example", "alice", "good-secret"))
+    before = dict(memory)
+    index_before = call(["list"])
+    rc, out = call(["store"], stdin)
+    assert rc == 1
+    assert out.count(b"\n") == 1
+    assert out.endswith(b"\n")
+    assert needle.encode() in out, out
+    assert b"internal error" not in out
+    assert b"good-secret" not in out
+    assert memory == before
+    assert call(["list"]) == index_before
+    assert call(["get"], b"keep.example")[1] == (
+        b'{"ServerURL":"keep.example","Username":"alice","Secret":"good-secret"}\n'
+    )
+
+
+@pytest.mark.parametrize("action", ["get", "erase"])
+def test_oversized_input_for_get_and_erase(
+    memory: Dict[Tuple[str, str], str], action: str
+) -> None:
+    rc, out = call([action], b"x" * (2 * 1024 * 1024))
+    assert rc == 1
+    assert out == b"docker-credential-keyring: input larger than 1 MiB: not a helper message\n"
+
+
+def test_program_store_with_surrogate_is_one_line_no_traceback(tmp_path: Path) -> None:
+    """The installed program: stdout one line, exit 1, stderr empty (no traceback)."""
+    env = {k: v for k, v in os.environ.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
+    env["DOCKERCREDS_KEYRING_INDEX"] = str(tmp_path / "i.json")
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    done = subprocess.run(
+        [sys.executable, "-m", "dockercreds.helper_main", "store"],
+        input=b'{"ServerURL":"x.example","Username":"\\udc80","Secret":"s"}',
+        capture_output=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr == b""
+    assert done.stdout.count(b"\n") == 1
+    assert b"lone surrogate" in done.stdout
+    assert not (tmp_path / "i.json").exists()
