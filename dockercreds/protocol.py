@@ -135,20 +135,20 @@ def _field(obj: Mapping[str, object], name: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ProtocolError(f"field {name!r} is a {_json_type(value)}, not a string")
+        raise ProtocolError(f"field {name!r} is {_json_type(value)}, not a string")
     return _check_text(value, f"field {name!r}")
 
 
 def _json_type(value: object) -> str:
     if isinstance(value, dict):
-        return "object"
+        return "an object"
     if isinstance(value, list):
-        return "array"
+        return "an array"
     if isinstance(value, bool):
-        return "boolean"
+        return "a boolean"
     if isinstance(value, _Number):
-        return "number"
-    return type(value).__name__
+        return "a number"
+    return f"a {type(value).__name__}"
 
 
 def decode_credentials(data: str) -> HelperCredentials:

@@ -46,7 +46,7 @@ HOSTILE = [
     ('{"Secret": -Infinity}', "holds -Infinity, which is not JSON"),
     ('{"Username": "\\udc80"}', "'Username' holds a lone surrogate (U+DC80"),
     ('{"serverurl": "a\\ud800"}', "'ServerURL' holds a lone surrogate (U+D800"),
-    ('{"Secret": ["x"]}', "'Secret' is a array"),
+    ('{"Secret": ["x"]}', "'Secret' is an array"),
     ('{"Secret": true}', "'Secret' is a boolean"),
     ("[]", "not a JSON object"),
 ]
