@@ -484,9 +484,12 @@ def export_auths(
                 continue  # the registry's own entry covers it
         if creds is None or creds.is_empty:
             if explicit:
-                raise CredentialsNotFound(
-                    f"no credentials for {label} (try: dockercreds explain {label})"
-                )
+                hint = f"dockercreds explain {label}"
+                if isinstance(config, (str, os.PathLike)):
+                    import shlex
+
+                    hint += f" --config {shlex.quote(os.fspath(config))}"
+                raise CredentialsNotFound(f"no credentials for {label} (try: {hint})")
             continue
         if not creds.password:
             kind = "an identity token" if creds.identity_token else "a registry token"

@@ -199,3 +199,14 @@ def test_get_hint_repeats_the_source_options(
     assert hint.format(q=shlex.quote(str(config))) in err
 
 
+
+
+def test_k8s_secret_hint_repeats_the_config(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.json"
+    config.write_text("{}")
+    code, _, err = run(["k8s-secret", "s", "--from-config", "--config", str(config),
+                        "--registry", "quay.io"], monkeypatch)
+    assert code == 1
+    assert f"(try: dockercreds explain quay.io --config {config})" in err
