@@ -732,7 +732,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="start from an empty configuration: only the --login accounts",
     )
     p.add_argument(
-        "run_command", nargs=argparse.REMAINDER, metavar="COMMAND", help=argparse.SUPPRESS
+        "run_command", nargs=argparse.REMAINDER, metavar="COMMAND",
+        help="the command to run and its arguments, after --",
     )
     p.set_defaults(run_parser=p, isolated=False)
 
@@ -826,6 +827,7 @@ ENVIRONMENT = (
     ("REGISTRY_AUTH_FILE", "podman/skopeo auth file (--containers)"),
     ("XDG_RUNTIME_DIR, XDG_CONFIG_HOME", "where the other auth.json files are"),
     ("DOCKERCREDS_HELPER_TIMEOUT", "seconds per helper call (default 30)"),
+    ("DOCKERCREDS_HELPER_CACHE_TTL", "seconds helper answers are reused (60)"),
     ("DOCKERCREDS_LOCK_TIMEOUT", "seconds a write waits for the lock (30)"),
     ("PYTHON_KEYRING_BACKEND", "pins the keyring backend"),
     ("DOCKERCREDS_KEYRING_ALLOW_INSECURE=1", "allow plaintext keyring backends"),

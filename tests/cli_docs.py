@@ -69,7 +69,12 @@ def _synopsis(prog: str, parser: argparse.ArgumentParser) -> str:
             groups[id(action)] = group._group_actions
     parts: List[str] = []
     seen: set[int] = set()
-    optionals = [a for a in parser._actions if a.option_strings and a.dest != "help"]
+    if parser.usage:  # a hand-written usage says more than one built from the actions
+        return " ".join(parser.usage.split())
+    optionals = [
+        a for a in parser._actions
+        if a.option_strings and a.dest != "help" and a.help != argparse.SUPPRESS
+    ]
     positionals = [a for a in parser._actions if not a.option_strings]
     for action in optionals:
         if id(action) in seen:
@@ -87,8 +92,8 @@ def _arguments_table(parser: argparse.ArgumentParser) -> Iterable[str]:
     yield "| argument | meaning |"
     yield "| --- | --- |"
     for action in parser._actions:
-        if action.dest == "help":
-            continue
+        if action.dest == "help" or action.help == argparse.SUPPRESS:
+            continue  # hidden: a repeat of a top-level option such as -v
         if action.option_strings:
             names = ", ".join(
                 f"`{o} {_metavar(action)}`" if _takes_value(action) else f"`{o}`"
@@ -125,7 +130,13 @@ def generate() -> str:
     commands = _commands(parser)
     summaries = _command_help(parser)
     out: List[str] = [HEADER.rstrip("\n"), "", _md(cli.DESCRIPTION), ""]
-    out += ["Synopsis: `dockercreds [--version] COMMAND [OPTIONS]`", ""]
+    out += ["Synopsis: `dockercreds [--version] [-v] COMMAND [OPTIONS]`", ""]
+    out += ["| option | meaning |", "| --- | --- |"]
+    for action in parser._actions:
+        if action.option_strings and action.dest != "help":
+            names = ", ".join(f"`{o}`" for o in action.option_strings)
+            out.append(f"| {names} | {_help(parser, action)} |")
+    out += [""]
     out += ["| command | what it does |", "| --- | --- |"]
     out += [f"| [`{name}`](#{name}) | {_md(summaries[name])} |" for name in commands]
     out += ["", "## Exit status", "", *_table(cli.EXIT_STATUS, ("status", "meaning"))]
