@@ -30,8 +30,14 @@ def _err(message: str) -> None:
 
 
 def _add_get(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("get", help="print the credentials for a registry or image")
-    p.add_argument("target", metavar="TARGET", help="registry (quay.io) or image reference")
+    p = sub.add_parser(
+        "get",
+        help="print the credentials for a registry or image",
+        description="Print the credentials Docker would use for TARGET as the helper-protocol"
+        ' JSON {"ServerURL":..,"Username":..,"Secret":..} (an identity token has the'
+        " Username <token>). No credentials: one line on stderr, exit status 1.",
+    )
+    p.add_argument("target", metavar="TARGET", help=_TARGET_HELP)
     _add_source_flags(p)
     _add_strict(p)
 
@@ -43,6 +49,25 @@ def _add_strict(p: argparse.ArgumentParser) -> None:
         help="a credential helper named in the config that is not installed is an error"
         " (default: a warning, and the lookup goes on without it)",
     )
+
+
+_TARGET_HELP = (
+    "a registry (quay.io, localhost:5000, https://index.docker.io/v1/) or an image"
+    " reference (ubuntu:22.04, quay.io/org/app); without '/', a name with '.' or ':'"
+    " (other than a tag) or 'localhost' is a registry"
+)
+
+
+def explain_hint(args: argparse.Namespace, target: str) -> str:
+    """``dockercreds explain TARGET`` with the source options the user gave."""
+    import shlex
+
+    words = ["dockercreds", "explain", target]
+    if getattr(args, "config", None):
+        words += ["--config", args.config]
+    if getattr(args, "containers", False):
+        words.append("--containers")
+    return " ".join(shlex.quote(w) for w in words)
 
 
 def _sources(args: argparse.Namespace) -> Optional[str]:
@@ -60,8 +85,8 @@ def _cmd_get(args: argparse.Namespace) -> int:
     if creds is None or creds.is_empty:
         where = f"{host}/{path}" if path else host
         raise CredentialsNotFound(
-            f"no credentials for {where} (see: dockercreds explain"
-            f" {without_userinfo(args.target)})"
+            f"no credentials for {where}"
+            f" (see: {explain_hint(args, without_userinfo(args.target))})"
         )
     if creds.registry_token and not (creds.password or creds.identity_token):
         # the helper protocol has no field for a registry token; print it as the secret
@@ -73,11 +98,20 @@ def _cmd_get(args: argparse.Namespace) -> int:
 
 
 def _add_explain(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("explain", help="show how the credentials for TARGET are found")
-    p.add_argument("target", metavar="TARGET")
+    p = sub.add_parser(
+        "explain",
+        help="show how the credentials for TARGET are found",
+        description="Trace the lookup for TARGET step by step: the sources read, the keys"
+        " considered and which one matched and why, collisions, the helper or store asked,"
+        " and the result. Secrets are never shown. Exit status 1 when a step fails (the"
+        " trace up to that point is still printed).",
+    )
+    p.add_argument("target", metavar="TARGET", help=_TARGET_HELP)
     _add_source_flags(p)
     _add_strict(p)
-    p.add_argument("--json", action="store_true", help="machine-readable trace")
+    p.add_argument(
+        "--json", action="store_true", help="print the trace as JSON (steps, result, error)"
+    )
 
 
 def _secret_kind(creds: Credentials) -> str:
@@ -141,11 +175,15 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _add_source_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", metavar="PATH", help="read only this Docker config file")
+    p.add_argument(
+        "--config", metavar="PATH", help="read only this Docker config file (no other source)"
+    )
     p.add_argument(
         "--containers",
         action="store_true",
-        help="also read the containers auth files (podman, skopeo)",
+        help="also read the containers auth files of podman and skopeo (REGISTRY_AUTH_FILE,"
+        " $XDG_RUNTIME_DIR/containers/auth.json, $XDG_CONFIG_HOME/containers/auth.json);"
+        " ignored with --config",
     )
 
 
@@ -155,7 +193,11 @@ def _add_source_flags(p: argparse.ArgumentParser) -> None:
 def _add_target_flags(p: argparse.ArgumentParser) -> None:
     """--config (Docker's file) or --containers / --authfile (the containers auth file)."""
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--config", metavar="PATH", help="the Docker config file to change")
+    where.add_argument(
+        "--config", metavar="PATH",
+        help="the Docker config file to change (default: $DOCKER_CONFIG/config.json,"
+        " else ~/.docker/config.json)",
+    )
     where.add_argument(
         "--containers", action="store_true",
         help="change the auth file podman writes (REGISTRY_AUTH_FILE, else"
@@ -182,7 +224,8 @@ def _add_login(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "login",
         help="store credentials for a registry",
         description="Check the credentials with the registry, then store them where Docker"
-        " would (credHelpers > credsStore > the config file), or in --store.",
+        " would (credHelpers > credsStore > the config file), or in --store. Without a"
+        " password (and on a terminal) it prompts.",
     )
     p.add_argument(
         "registry", metavar="REGISTRY", nargs="?", default="docker.io",
@@ -195,8 +238,9 @@ def _add_login(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "--password-stdin", action="store_true", help="read the password or token from stdin"
     )
     p.add_argument(
-        "--store", metavar="STORE",
-        help="where to store: file, keyring or a helper name (default: as Docker would)",
+        "--store", metavar="STORE", type=_store_name,
+        help="where to store: file, keyring or the name of an installed credential helper"
+        " (pass for docker-credential-pass); default: as Docker would",
     )
     _add_target_flags(p)
     p.add_argument(
@@ -215,12 +259,36 @@ def _stdin_password() -> str:
     return password[:-1] if password.endswith("\r") else password
 
 
+def _store_name(value: str) -> str:
+    """``--store``: file, keyring, or a helper whose program is on PATH (checked up front,
+    so a typo is a usage error about the flag, not a failure blamed on config.json)."""
+    import shutil
+
+    if value in ("file", "keyring"):
+        return value
+    if not value or "/" in value or value.startswith("docker-credential-"):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a store: use file, keyring or a helper name such as pass"
+            " (without the docker-credential- prefix)"
+        )
+    if shutil.which(f"docker-credential-{value}") is None:
+        raise argparse.ArgumentTypeError(
+            f"no credential helper {value!r}: docker-credential-{value} is not on PATH;"
+            " use file, keyring or the name of an installed helper"
+        )
+    return value
+
+
 def _login_secret(args: argparse.Namespace) -> tuple[str, str]:
     import getpass
 
     from .errors import InvalidCredentials
 
     username = args.username or ""
+    if args.username is not None and not username.strip():
+        raise InvalidCredentials(
+            "the username is empty (-u ''): give a username, or '<token>' with an identity token"
+        )
     if args.password_stdin:
         if not username:
             raise InvalidCredentials("the --password-stdin option requires --username to be set")
@@ -231,6 +299,8 @@ def _login_secret(args: argparse.Namespace) -> tuple[str, str]:
         )
         if username:
             return username, args.password
+        if not sys.stdin.isatty():
+            raise InvalidCredentials("--password needs a username: add -u USER")
     if not sys.stdin.isatty():
         raise InvalidCredentials("Cannot perform an interactive login from a non TTY device")
     if not username:
@@ -275,10 +345,17 @@ def _cmd_login(args: argparse.Namespace) -> int:
 
 
 def _add_logout(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("logout", help="remove the credentials for a registry")
+    p = sub.add_parser(
+        "logout",
+        help="remove the credentials for a registry",
+        description="Remove the credentials for REGISTRY from every store that holds them"
+        " (its credHelpers helper, the credsStore) and every auths key naming it. Not being"
+        " logged in is not an error.",
+    )
     p.add_argument(
         "registry", metavar="REGISTRY", nargs="?", default="docker.io",
-        help="registry host[:port] (default: Docker Hub)",
+        help="registry host[:port], or host/namespace for a namespace key"
+        " (default: Docker Hub)",
     )
     _add_target_flags(p)
 
@@ -324,7 +401,9 @@ def _add_migrate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         "--to", metavar="STORE", default="keyring",
         help="keyring (default) or a credential helper name (pass, secretservice, ...)",
     )
-    p.add_argument("--dry-run", action="store_true", help="only show what would move")
+    p.add_argument(
+        "--dry-run", action="store_true", help="only show what would move; change nothing"
+    )
     _add_target_flags(p)
 
 
@@ -383,7 +462,9 @@ def _add_token(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "image", metavar="IMAGE", help="image or repository, e.g. quay.io/org/app or ubuntu"
     )
     p.add_argument("--push", action="store_true", help="scope pull,push instead of pull")
-    p.add_argument("--config", metavar="PATH", help="read only this Docker config file")
+    p.add_argument(
+        "--config", metavar="PATH", help="read only this Docker config file (no other source)"
+    )
     p.add_argument(
         "--insecure",
         action="store_true",
@@ -462,12 +543,24 @@ def _add_k8s_secret(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
         metavar="SERVER",
         help="registry key to write (default https://index.docker.io/v1/, as kubectl)",
     )
-    p.add_argument("--docker-username", metavar="USER")
-    p.add_argument("--docker-password", metavar="PASSWORD")
-    p.add_argument("--docker-email", metavar="EMAIL")
-    p.add_argument("-n", "--namespace", metavar="NS", help="namespace of the Secret")
     p.add_argument(
-        "-o", "--output", choices=("json", "yaml"), default="yaml", help="default: yaml"
+        "--docker-username", metavar="USER", help="username for the registry (required"
+        " without --from-config)",
+    )
+    p.add_argument(
+        "--docker-password", metavar="PASSWORD", help="password or access token for the"
+        " registry (required without --from-config)",
+    )
+    p.add_argument(
+        "--docker-email", metavar="EMAIL", help="email written next to the credentials (optional)"
+    )
+    p.add_argument(
+        "-n", "--namespace", metavar="NS",
+        help="namespace of the Secret (default: left out, so kubectl uses the current one)",
+    )
+    p.add_argument(
+        "-o", "--output", choices=("json", "yaml"), default="yaml",
+        help="output format (default: yaml)",
     )
     p.add_argument(
         "--from-config",
@@ -480,7 +573,9 @@ def _add_k8s_secret(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
         metavar="R",
         help="with --from-config: a registry or namespace to export (repeatable)",
     )
-    p.add_argument("--config", metavar="PATH", help="with --from-config: read only this file")
+    p.add_argument(
+        "--config", metavar="PATH", help="with --from-config: read only this Docker config file"
+    )
     p.set_defaults(k8s_secret_parser=p)
 
 
@@ -508,10 +603,12 @@ def _cmd_k8s_secret(args: argparse.Namespace) -> int:
         server = kubernetes.DEFAULT_DOCKER_SERVER
         if args.docker_server is not None:
             server = args.docker_server
-        if not (args.docker_username and args.docker_password and server):
+        if not server:
+            parser.error("--docker-server must not be empty (default: Docker Hub)")
+        if not (args.docker_username and args.docker_password):
             parser.error(
-                "either --from-config or the combination of --docker-username,"
-                " --docker-password and --docker-server is required"
+                "either --from-config or both --docker-username and --docker-password are"
+                f" required (--docker-server defaults to {kubernetes.DEFAULT_DOCKER_SERVER})"
             )
         secret = kubernetes.docker_registry_secret(
             args.name,
@@ -545,7 +642,9 @@ def _add_kubelet_plugin(sub: argparse._SubParsersAction) -> None:  # type: ignor
         default="50",
         help="give up after this long, helper calls included (default 50; kubelet waits 60)",
     )
-    p.add_argument("--config", metavar="PATH", help="read only this Docker config file")
+    p.add_argument(
+        "--config", metavar="PATH", help="read only this Docker config file (no other source)"
+    )
     p.set_defaults(kubelet_plugin_parser=p)
 
 
@@ -633,7 +732,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="start from an empty configuration: only the --login accounts",
     )
     p.add_argument(
-        "run_command", nargs=argparse.REMAINDER, metavar="COMMAND", help=argparse.SUPPRESS
+        "run_command", nargs=argparse.REMAINDER, metavar="COMMAND",
+        help="the command to run and its arguments, after --",
     )
     p.set_defaults(run_parser=p, isolated=False)
 
@@ -720,10 +820,54 @@ def _add_verbose(p: argparse.ArgumentParser, default: object, text: str) -> None
     p.add_argument("-v", "--verbose", action="store_true", default=default, help=text)
 
 
+# (variable, meaning): printed by `dockercreds --help` and in docs/cli.md
+ENVIRONMENT = (
+    ("DOCKER_CONFIG", "directory of config.json (~/.docker)"),
+    ("DOCKER_AUTH_CONFIG", "inline config JSON (auths), read first"),
+    ("REGISTRY_AUTH_FILE", "podman/skopeo auth file (--containers)"),
+    ("XDG_RUNTIME_DIR, XDG_CONFIG_HOME", "where the other auth.json files are"),
+    ("DOCKERCREDS_HELPER_TIMEOUT", "seconds per helper call (default 30)"),
+    ("DOCKERCREDS_HELPER_CACHE_TTL", "seconds helper answers are reused (60)"),
+    ("DOCKERCREDS_LOCK_TIMEOUT", "seconds a write waits for the lock (30)"),
+    ("PYTHON_KEYRING_BACKEND", "pins the keyring backend"),
+    ("DOCKERCREDS_KEYRING_ALLOW_INSECURE=1", "allow plaintext keyring backends"),
+    ("DOCKERCREDS_KEYRING_INDEX", "path of the keyring store's index"),
+    ("DOCKERCREDS_KEYRING_LEAN=0", "never talk to D-Bus directly"),
+)
+EXIT_STATUS = (
+    ("0", "success"),
+    ("1", "handled error, one line on stderr (no credentials, bad input...)"),
+    ("2", "usage error (unknown option, missing argument)"),
+    ("130", "interrupted (Ctrl-C)"),
+)
+
+
+DESCRIPTION = (
+    "Container-registry credentials as Docker and Podman find them: look them up, store"
+    " them (in the OS keyring), and use them for HTTP and Kubernetes."
+)
+
+
+def _epilog() -> str:
+    def table(rows: Sequence[tuple[str, str]]) -> str:
+        width = max(len(name) for name, _ in rows) + 2
+        return "\n".join(f"  {name.ljust(width)}{text}" for name, text in rows)
+
+    return (
+        f"environment variables:\n{table(ENVIRONMENT)}\n\n"
+        f"exit status:\n{table(EXIT_STATUS)}\n\n"
+        "Run 'dockercreds COMMAND --help' for a command's options."
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
+    import textwrap
+
     parser = argparse.ArgumentParser(
         prog="dockercreds",
-        description="Container-registry credentials as Docker and Podman find them.",
+        description=textwrap.fill(DESCRIPTION, 79),
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"dockercreds {__version__}")
     _add_verbose(
@@ -731,7 +875,9 @@ def build_parser() -> argparse.ArgumentParser:
         False,
         "log each lookup step, helper run and cache hit on stderr (never a secret)",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, title="commands"
+    )
     for add, _ in _COMMANDS.values():
         add(sub)
     for command in sub.choices.values():  # -v after the command works too

@@ -51,6 +51,7 @@ from typing import (
     NamedTuple,
     Optional,
     Tuple,
+    Union,
 )
 
 from .credentials import Credentials
@@ -172,21 +173,94 @@ def dockerconfigjson(auths: Mapping[str, Credentials]) -> str:
     return go_json({"auths": body})
 
 
+_ENTRY_FIELDS = ("username", "password", "auth", "email", "identitytoken", "registrytoken")
+_WANTED = (
+    "a Credentials (what dockercreds.get_credentials returns) or a mapping with"
+    " 'username' and 'password' (or 'auth', base64 of 'username:password'; 'email' optional)"
+)
+
+
+def _as_credentials(server: Any, value: Any) -> Credentials:
+    """One ``auths`` value as Credentials: a Credentials, or a config.json-style entry."""
+    if not isinstance(server, str):
+        raise KubernetesError(
+            f"auths keys must be registry servers (str), not {type(server).__name__}"
+        )
+    if isinstance(value, Credentials):
+        return value
+    if not isinstance(value, Mapping):
+        raise KubernetesError(
+            f"auths[{server!r}] is a {type(value).__name__}; expected {_WANTED}"
+        )
+    fields = {str(k).lower(): v for k, v in value.items()}
+    unknown = sorted(set(fields) - set(_ENTRY_FIELDS))
+    if unknown:
+        raise KubernetesError(
+            f"auths[{server!r}] has unknown field(s) {', '.join(map(repr, unknown))};"
+            f" expected {_WANTED}"
+        )
+    for name, field in fields.items():
+        if field is not None and not isinstance(field, str):
+            raise KubernetesError(
+                f"auths[{server!r}][{name!r}] is a {type(field).__name__}, not a string"
+            )
+    username, password = fields.get("username"), fields.get("password")
+    if fields.get("auth"):
+        from .config import decode_auth
+
+        try:
+            username, password = decode_auth(
+                fields["auth"], where="dockerconfigjson_secret", key=server, path=None
+            )
+        except ValueError:
+            raise KubernetesError(
+                f"auths[{server!r}]['auth'] is not base64 of 'username:password'"
+            ) from None
+    creds = Credentials(
+        server,
+        username=username or None,
+        password=password or None,
+        identity_token=fields.get("identitytoken") or None,
+        registry_token=fields.get("registrytoken") or None,
+        email=fields.get("email") or None,
+        source="mapping",
+    )
+    if not (creds.password or creds.identity_token or creds.registry_token):
+        raise KubernetesError(f"auths[{server!r}] has no password; expected {_WANTED}")
+    return creds
+
+
 def dockerconfigjson_secret(
-    name: str, auths: Mapping[str, Credentials], *, namespace: Optional[str] = None
+    name: str,
+    auths: Union[Mapping[str, Union[Credentials, Mapping[str, Any]]], Credentials],
+    *,
+    namespace: Optional[str] = None,
 ) -> Dict[str, Any]:
     """A ``kubernetes.io/dockerconfigjson`` Secret (a dict in kubectl's field order).
 
     ``auths`` maps the key to write (``https://index.docker.io/v1/``, ``quay.io``...) to
-    credentials with a username and password. An empty ``namespace`` is left out, as
-    kubectl does.
+    credentials with a username and password: a :class:`~dockercreds.Credentials`, or a
+    mapping shaped like a config.json ``auths`` entry (``username`` and ``password``, or
+    ``auth``; ``email`` optional). A single Credentials is written under its ``server``;
+    a whole config.json document (``{"auths": {...}}``) is read for its ``auths``. An
+    empty ``namespace`` is left out, as kubectl does.
     """
     _check_name(name)
     if namespace:
         _check_namespace(namespace)
-    if not auths:
+    if isinstance(auths, Credentials):
+        auths = {auths.server: auths}
+    if not isinstance(auths, Mapping):
+        raise KubernetesError(
+            f"auths is a {type(auths).__name__}; expected a mapping of registry server to"
+            f" credentials, each {_WANTED}"
+        )
+    if set(auths) == {"auths"} and isinstance(auths["auths"], Mapping):
+        auths = auths["auths"]  # a whole config.json document
+    entries = {server: _as_credentials(server, value) for server, value in auths.items()}
+    if not entries:
         raise KubernetesError(f"Secret {name!r} would hold no credentials")
-    for server, creds in auths.items():
+    for server, creds in entries.items():
         if not creds.password and (creds.identity_token or creds.registry_token):
             raise KubernetesError(
                 f"the credentials for {server!r} are a token, which a dockerconfigjson"
@@ -196,7 +270,7 @@ def dockerconfigjson_secret(
     if namespace:
         metadata["namespace"] = namespace
     metadata["creationTimestamp"] = None
-    data = base64.b64encode(dockerconfigjson(auths).encode("utf-8")).decode("ascii")
+    data = base64.b64encode(dockerconfigjson(entries).encode("utf-8")).decode("ascii")
     return {
         "kind": "Secret",
         "apiVersion": "v1",
@@ -216,11 +290,10 @@ def docker_registry_secret(
     namespace: Optional[str] = None,
 ) -> Dict[str, Any]:
     """``kubectl create secret docker-registry NAME`` with the same flags, as a dict."""
-    if not (username and password and server):
-        raise KubernetesError(
-            "either --from-config or the combination of --docker-username,"
-            " --docker-password and --docker-server is required"
-        )
+    missing = [n for n, v in (("username", username), ("password", password),
+                              ("server", server)) if not v]
+    if missing:
+        raise KubernetesError(f"docker_registry_secret: {' and '.join(missing)} must not be empty")
     creds = Credentials(
         server, username=username, password=password, email=email or None, source="flags"
     )
@@ -411,9 +484,12 @@ def export_auths(
                 continue  # the registry's own entry covers it
         if creds is None or creds.is_empty:
             if explicit:
-                raise CredentialsNotFound(
-                    f"no credentials for {label} (try: dockercreds explain {label})"
-                )
+                hint = f"dockercreds explain {label}"
+                if isinstance(config, (str, os.PathLike)):
+                    import shlex
+
+                    hint += f" --config {shlex.quote(os.fspath(config))}"
+                raise CredentialsNotFound(f"no credentials for {label} (try: {hint})")
             continue
         if not creds.password:
             kind = "an identity token" if creds.identity_token else "a registry token"

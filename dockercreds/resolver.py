@@ -258,10 +258,11 @@ def _trace_match(match: Match, host: str, trace: Trace) -> None:
     key = without_userinfo(match.key)
     trace(f"  auths key {key!r} matches ({where})")
     if match.shadowed:
+        verb = "names" if len(match.shadowed) == 1 else "name"
         trace(
             "  collision: "
             + ", ".join(repr(without_userinfo(k)) for k in match.shadowed)
-            + f" name the same place; {key!r} wins (canonical form first)"
+            + f" also {verb} the place {key!r} names; {key!r} wins (canonical form first)"
         )
     if match.entry.is_empty:
         trace(

@@ -144,16 +144,35 @@ def _rmtree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+def _ci() -> bool:
+    return os.environ.get("CI") == "true"
+
+
+def _skip_reason(longrepr: object) -> str:
+    return str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    """Under CI=true a peer test never passes by being skipped: a skip is a failure."""
+    """Under CI=true nothing passes by being skipped: every skip is a failure.
+
+    A missing peer program, an optional dependency that ``pytest.importorskip`` did not
+    find, a ``skipif`` that turned true: in CI each means the suite shrank without anyone
+    seeing it. Locally the skip stays a skip (with its reason in the ``-ra`` summary).
+    """
     outcome = yield
     report = outcome.get_result()
-    if (
-        os.environ.get("CI") == "true"
-        and report.skipped
-        and item.get_closest_marker("peer") is not None
-    ):
+    if _ci() and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
-        report.longrepr = f"peer test skipped under CI=true: {reason}"
+        what = "peer test" if item.get_closest_marker("peer") is not None else "test"
+        report.longrepr = f"{what} skipped under CI=true: {_skip_reason(report.longrepr)}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
+    """Under CI=true a module skipped at import (module-level importorskip) fails too."""
+    outcome = yield
+    report = outcome.get_result()
+    if _ci() and report.skipped:
+        report.outcome = "failed"
+        report.longrepr = f"module skipped under CI=true: {_skip_reason(report.longrepr)}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -70,8 +71,9 @@ def test_get(capsys: Any, config: Path, target: str, server: Optional[str],
              username: Optional[str], secret: Optional[str]) -> None:
     code, out, err = run(capsys, "get", "--config", str(config), target)
     if server is None:  # a registry with no credentials (not an image, not an error)
+        hint = f"dockercreds explain {target} --config {shlex.quote(str(config))}"
         assert (code, out, err) == (1, "", f"dockercreds: no credentials for {target}"
-                                    f" (see: dockercreds explain {target})\n")
+                                    f" (see: {hint})\n")
         return
     assert (code, err) == (0, "")
     assert json.loads(out) == {"ServerURL": server, "Username": username, "Secret": secret}

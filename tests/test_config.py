@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 from pathlib import Path
 from typing import Any, Dict
 
@@ -64,7 +65,9 @@ def test_directory_is_an_error(tmp_path: Path) -> None:
 
 SYNTAX = [
     ('{"auths": {', 1, 12),
-    ('{\n  "auths": {\n    "quay.io": {"auth": "x",}\n  }\n}', 3, 29),
+    # Python 3.13's json points at the trailing comma itself, older ones at the "}"
+    ('{\n  "auths": {\n    "quay.io": {"auth": "x",}\n  }\n}', 3,
+     28 if sys.version_info >= (3, 13) else 29),
     ("[1, 2", 1, 6),
     ("nope", 1, 1),
     ('{"auths": {}} {', None, None),  # text after the value: accepted with a warning

@@ -175,9 +175,10 @@ def test_missing_flags_are_a_usage_error_like_kubectl(
     with pytest.raises(SystemExit) as exc:
         cli.main(["k8s-secret", "s", "--docker-username", "u"])
     assert exc.value.code == 2
-    assert "--docker-username, --docker-password and --docker-server is required" in (
-        capsys.readouterr().err
-    )
+    # kubectl names --docker-server as required although it has a default; we do not
+    err = capsys.readouterr().err
+    assert "both --docker-username and --docker-password are required" in err
+    assert "--docker-server defaults to https://index.docker.io/v1/" in err
 
 
 # --- Secret: library and CLI without kubectl ------------------------------------------------
@@ -213,6 +214,54 @@ def test_dockerconfigjson_sorts_keys_as_go_and_escapes_html() -> None:
     assert list(json.loads(text)["auths"]) == ["Zeta.io", "a.io", "zeta.io", "é.io"]
     assert "\\u003c\\u0026\\u003e" in text
     assert '"email"' not in text
+
+
+def _inner_auths(secret: Dict[str, Any]) -> Dict[str, Any]:
+    return dict(json.loads(base64.b64decode(secret["data"][".dockerconfigjson"]))["auths"])
+
+
+EXPECTED_ENTRY = {"username": "u", "password": "p:q", "auth": b64("u:p:q")}
+
+
+@pytest.mark.parametrize(
+    "auths",
+    [
+        {"quay.io": Credentials("quay.io", username="u", password="p:q")},
+        Credentials("quay.io", username="u", password="p:q", source="keyring"),
+        {"quay.io": {"username": "u", "password": "p:q"}},
+        {"quay.io": {"auth": b64("u:p:q")}},
+        {"quay.io": {"Username": "u", "Password": "p:q"}},  # Docker reads fields any case
+        {"auths": {"quay.io": {"auth": b64("u:p:q")}}},  # a whole config.json
+    ],
+    ids=["credentials", "one-credentials", "dict", "dict-auth", "dict-case", "config-json"],
+)
+def test_dockerconfigjson_secret_accepts_natural_inputs(auths: Any) -> None:
+    secret = kubernetes.dockerconfigjson_secret("s", auths)
+    assert _inner_auths(secret) == {"quay.io": EXPECTED_ENTRY}
+
+
+@pytest.mark.parametrize(
+    ("auths", "message"),
+    [
+        ({"quay.io": ("u", "p")}, "auths['quay.io'] is a tuple; expected a Credentials"),
+        ({"quay.io": {"user": "u", "pass": "p"}}, "unknown field(s) 'pass', 'user'; expected"),
+        ({"quay.io": {"username": "u"}}, "auths['quay.io'] has no password; expected"),
+        ({"quay.io": {"auth": "not base64!"}}, "is not base64 of 'username:password'"),
+        ({"quay.io": {"username": "u", "password": 5}}, "['password'] is a int, not a string"),
+        ([("quay.io", "u", "p")], "auths is a list; expected a mapping"),
+        ({"quay.io": {"identitytoken": "t"}}, "are a token"),
+    ],
+)
+def test_dockerconfigjson_secret_says_what_it_wants(auths: Any, message: str) -> None:
+    with pytest.raises(KubernetesError) as exc:
+        kubernetes.dockerconfigjson_secret("s", auths)
+    assert message in str(exc.value)
+    assert "'p'" not in str(exc.value) and "AttributeError" not in str(exc.value)
+
+
+def test_docker_registry_secret_names_the_empty_argument() -> None:
+    with pytest.raises(KubernetesError, match="password must not be empty"):
+        kubernetes.docker_registry_secret("s", username="u", password="")
 
 
 @pytest.mark.parametrize(

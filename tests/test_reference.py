@@ -1,16 +1,15 @@
 """Tests for dockercreds.reference: the distribution/reference grammar (v0.6).
 
-The tables below are the project's own. When the conformance vectors dumped from the Go
-package's test tables are available (``../shared/conformance/reference-vectors.jsonl``
-or ``$DOCKERCREDS_CONFORMANCE_VECTORS``), every row is also checked; without them those
-tests are skipped.
+The tables below are the project's own. Every row of the conformance vectors dumped from
+the Go package's test tables (``tests/data/reference-vectors.jsonl``, see
+``tests/data/README.md``) is also checked; a missing or empty vector file fails the run
+(at collection), it never shrinks the suite.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import os
 import pickle
 import re
 from pathlib import Path
@@ -895,21 +894,24 @@ def test_property_scanner_agrees_with_regexp_oracle(text: str) -> None:
 # ------------------------------------------------------------- conformance vectors
 
 
-def _vectors_path() -> Optional[Path]:
-    env = os.environ.get("DOCKERCREDS_CONFORMANCE_VECTORS")
-    candidates = [Path(env)] if env else []
-    candidates.append(
-        Path(__file__).resolve().parents[2] / "shared/conformance/reference-vectors.jsonl"
-    )
-    return next((p for p in candidates if p.is_file()), None)
+VECTORS_PATH = Path(__file__).resolve().parent / "data" / "reference-vectors.jsonl"
+# At least this many rows: a truncated file must not pass quietly.
+MIN_VECTORS = 350
 
 
-def _load_vectors() -> List[Dict[str, Any]]:
-    path = _vectors_path()
-    if path is None:
-        return []
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+def _load_vectors(path: Path = VECTORS_PATH) -> List[Dict[str, Any]]:
+    """The vectors; a missing, unreadable or short file raises (the run fails)."""
+    try:
+        with path.open(encoding="utf-8") as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+    except OSError as exc:
+        raise RuntimeError(
+            f"conformance vectors missing: {path} ({exc.strerror}); they ship with the"
+            " tests (tests/data/), restore the file"
+        ) from None
+    if len(rows) < MIN_VECTORS:
+        raise RuntimeError(f"conformance vectors truncated: {path} has {len(rows)} rows")
+    return rows
 
 
 VECTORS = _load_vectors()
@@ -1027,11 +1029,8 @@ def _check_reference_row(row: Dict[str, Any], out: Reference) -> None:
         assert kind == row["kind"]
 
 
-@pytest.mark.skipif(not VECTORS, reason="conformance vectors not available")
 @pytest.mark.parametrize(
-    "row",
-    VECTORS or [None],
-    ids=[f"{i}-{r['fn']}-{r['input'][:30]}" for i, r in enumerate(VECTORS)] or ["absent"],
+    "row", VECTORS, ids=[f"{i}-{r['fn']}-{r['input'][:30]}" for i, r in enumerate(VECTORS)]
 )
 def test_conformance_vector(row: Dict[str, Any]) -> None:
     fn = row["fn"]
@@ -1054,7 +1053,15 @@ def test_conformance_vector(row: Dict[str, Any]) -> None:
         _check_reference_row(row, out)
 
 
-@pytest.mark.skipif(not VECTORS, reason="conformance vectors not available")
+def test_missing_vector_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="conformance vectors missing"):
+        _load_vectors(tmp_path / "absent.jsonl")
+    short = tmp_path / "short.jsonl"
+    short.write_text('{"fn": "Parse", "input": "a", "ok": true}\n')
+    with pytest.raises(RuntimeError, match="truncated"):
+        _load_vectors(short)
+
+
 def test_conformance_vectors_cover_every_function() -> None:
     functions = {row["fn"] for row in VECTORS}
     assert functions == {
