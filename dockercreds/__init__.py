@@ -23,6 +23,7 @@ _EXPORTS = {
     "RegistryAuth": "auth_requests",
     "get_credentials": "resolver",
     "get_registry_credentials": "resolver",
+    "list_credentials": "inventory",
     "load_config": "resolver",
     "login": "accounts",
     "logout": "accounts",
@@ -39,6 +40,7 @@ __all__ = [
     "errors",
     "get_credentials",
     "get_registry_credentials",
+    "list_credentials",
     "load_config",
     "login",
     "logout",
@@ -54,6 +56,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .auth_requests import RegistryAuth
     from .config import DockerConfig
     from .credentials import Credentials
+    from .inventory import list_credentials
     from .resolver import get_credentials, get_registry_credentials, load_config
     from .tempconfig import Login, temporary_config
 

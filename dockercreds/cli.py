@@ -801,6 +801,59 @@ def _cmd_run(args: argparse.Namespace) -> int:
             return exc.status
 
 
+# --- list ------------------------------------------------------------------------------
+
+
+def _add_list(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "list",
+        help="list every registry and account with credentials, and which one is used",
+        description="List every account this machine has credentials for: the auths of"
+        " DOCKER_AUTH_CONFIG and the Docker config, the accounts of its credsStore and"
+        " credHelpers (asked with the helper protocol's list action), the keyring store,"
+        " and with --containers the podman/skopeo auth files. Says which account a lookup"
+        " uses and why the others are shadowed or unused. Never prints a secret.",
+    )
+    _add_source_flags(p)
+    p.add_argument("--json", action="store_true", help="a JSON array, one object per account")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="a store whose list fails (or a helper that is not installed) is an error"
+        " (default: a warning line, and the listing goes on without it)",
+    )
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    import json
+
+    from .inventory import inventory
+
+    result = inventory(args.config, _sources(args))
+    if args.strict and result.problems:
+        for problem in result.problems:
+            _err(problem.message)
+        return 1
+    for problem in result.problems:
+        _err(f"warning: {problem.message} (its accounts are not shown)")
+    if args.json:
+        doc = [account.to_json() for account in result.accounts]
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return 0
+    rows = [("REGISTRY", "USERNAME", "SECRET", "SOURCE", "STATUS")]
+    for a in result.accounts:
+        kind = {"identity-token": "<token>"}.get(a.secret, a.secret)  # as `get` shows it
+        status = a.status if a.active else f"{a.status}: {a.reason}"
+        rows.append((a.place, a.username or "-", kind, a.source, status))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths)]
+        sys.stdout.write("  ".join([*cells, row[4]]) + "\n")
+    if not result.accounts:
+        sys.stdout.write("(no credentials)\n")
+    return 0
+
+
 # --- program ---------------------------------------------------------------------------
 
 _COMMANDS: Dict[str, tuple[Callable[..., None], Handler]] = {
@@ -813,6 +866,7 @@ _COMMANDS: Dict[str, tuple[Callable[..., None], Handler]] = {
     "k8s-secret": (_add_k8s_secret, _cmd_k8s_secret),
     "kubelet-plugin": (_add_kubelet_plugin, _cmd_kubelet_plugin),
     "run": (_add_run, _cmd_run),
+    "list": (_add_list, _cmd_list),
 }
 
 

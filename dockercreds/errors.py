@@ -32,8 +32,10 @@
     └── KubernetesError (ValueError)      a bad CredentialProviderRequest or Secret input
 
     UserWarning
-    └── HelperNotInstalledWarning         a credHelpers/credsStore helper is not on PATH;
-                                          the lookup went on without it (once per helper)
+    ├── HelperNotInstalledWarning         a credHelpers/credsStore helper is not on PATH;
+    │                                     the lookup went on without it (once per helper)
+    └── IncompleteListWarning             a store's ``list`` failed; ``list_credentials``
+                                          went on without its accounts
 
 Messages say what failed, on which value and where (file, key, helper), and what to do.
 They never contain a secret.
@@ -59,6 +61,7 @@ __all__ = [
     "HelperNotInstalledWarning",
     "HelperProtocolError",
     "HelperTimeout",
+    "IncompleteListWarning",
     "InsecureKeyringError",
     "InvalidArgument",
     "InvalidCredentials",
@@ -245,3 +248,15 @@ class CommandError(DockerCredsError):
 
 class KubernetesError(DockerCredsError, ValueError):
     """A Kubernetes input (CredentialProviderRequest, Secret flags) is invalid."""
+
+
+class IncompleteListWarning(UserWarning):
+    """A store's ``list`` failed (or its helper is not installed); the listing went on.
+
+    Given by :func:`dockercreds.list_credentials` once per store; ``store`` is its name
+    (``pass``, ``keyring``). ``strict=True`` raises the store's error instead.
+    """
+
+    def __init__(self, message: str, *, store: str = "") -> None:
+        super().__init__(message)
+        self.store = store
