@@ -842,7 +842,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         return 0
     rows = [("REGISTRY", "USERNAME", "SECRET", "SOURCE", "STATUS")]
     for a in result.accounts:
-        kind = {"identity-token": "<token>"}.get(a.secret, a.secret)  # as `get` shows it
+        kind = {"identity_token": "<token>"}.get(a.secret, a.secret)  # as `get` shows it
         status = a.status if a.active else f"{a.status}: {a.reason}"
         rows.append((a.place, a.username or "-", kind, a.source, status))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]

@@ -5,7 +5,7 @@
 stores the configs route to (``credsStore`` and ``credHelpers``), asked with the helper
 protocol's ``list`` action (the keyring store in-process, from its secret-free index).
 It never asks a store for a secret, and an :class:`Account` never holds one: only the
-kind of secret (``password``, ``identity-token``, ``registry-token``).
+kind of secret (``password``, ``identity_token``, ``registry_token``).
 
 For each place an account is for (a registry, or a namespace such as ``quay.io/org``)
 the lookup is replayed on the listed data, in the resolver's order (DESIGN.md
@@ -106,10 +106,10 @@ class Inventory(NamedTuple):
 
 def _kind(entry: AuthEntry) -> str:
     if entry.identity_token and not entry.password:
-        return "identity-token"
+        return "identity_token"
     if entry.password or not entry.registry_token:
         return "password"
-    return "registry-token"
+    return "registry_token"
 
 
 def _store_source(name: str) -> str:
@@ -185,7 +185,7 @@ def _store_accounts(name: str, listed: Dict[str, str]) -> List[_Candidate]:
                 key.path,
                 without_userinfo(server),
                 None if token or not username else username,
-                "identity-token" if token else "password",
+                "identity_token" if token else "password",
                 _store_source(name),
                 -1,
                 "",

@@ -205,10 +205,10 @@ def test_secret_kinds(tmp_path: Path, stores: Dict[str, FakeStore]) -> None:
     fill(stores, {"pass": {"helper.example": "<token>"}})
     kinds = {a.registry: (a.username, a.secret) for a in list_credentials(conf)}
     assert kinds == {
-        "tok.example": ("uuid", "identity-token"),
-        "reg.example": (None, "registry-token"),
+        "tok.example": ("uuid", "identity_token"),
+        "reg.example": (None, "registry_token"),
         "pw.example": ("u", "password"),
-        "helper.example": (None, "identity-token"),
+        "helper.example": (None, "identity_token"),
     }
 
 
@@ -311,7 +311,7 @@ def test_in_memory_keyring_store(
     })
     got = [(a.place, a.username, a.secret, a.source, a.status) for a in list_credentials(conf)]
     assert got == [
-        ("docker.io", None, "identity-token", "keyring", "active"),
+        ("docker.io", None, "identity_token", "keyring", "active"),
         ("quay.io", "kuser", "password", "keyring", "active"),
         ("quay.io/org", "robot", "password", f"file:{conf}", "shadowed"),
     ]
@@ -368,7 +368,7 @@ def test_cli_table_and_json(tmp_path: Path, stores: Dict[str, FakeStore]) -> Non
     assert by[("quay.io", "", "plainuser")]["shadowed_by"] == "helper:pass quay.io"
     assert by[("quay.io", "", "helperuser")]["active"] is True
     assert by[("quay.io", "org", "robot")]["status"] == "shadowed"
-    assert by[("tok.example", "", "uuid")]["secret"] == "identity-token"
+    assert by[("tok.example", "", "uuid")]["secret"] == "identity_token"
     for text in (out, err):
         assert SECRET not in text and TOKEN not in text
     assert_no_secret_in_cli(conf)
