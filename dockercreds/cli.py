@@ -859,6 +859,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 _COMMANDS: Dict[str, tuple[Callable[..., None], Handler]] = {
     "get": (_add_get, _cmd_get),
     "explain": (_add_explain, _cmd_explain),
+    "list": (_add_list, _cmd_list),
     "login": (_add_login, _cmd_login),
     "logout": (_add_logout, _cmd_logout),
     "migrate": (_add_migrate, _cmd_migrate),
@@ -866,7 +867,6 @@ _COMMANDS: Dict[str, tuple[Callable[..., None], Handler]] = {
     "k8s-secret": (_add_k8s_secret, _cmd_k8s_secret),
     "kubelet-plugin": (_add_kubelet_plugin, _cmd_kubelet_plugin),
     "run": (_add_run, _cmd_run),
-    "list": (_add_list, _cmd_list),
 }
 
 

@@ -287,7 +287,8 @@ def _status(
     if candidate.beaten_by:
         return account(
             SHADOWED,
-            f"key {candidate.beaten_by!r} names the same place and wins (canonical form first)",
+            f"key {candidate.beaten_by!r} names the same place as {candidate.key!r} and"
+            " wins (canonical form first)",
             f"{candidate.source} {candidate.beaten_by}",
         )
     if candidate.rank >= 0:  # an auths entry that is not the winner: something earlier
@@ -300,7 +301,10 @@ def _status(
     if candidate.namespace:
         why = "lookups ask a store per registry, not per namespace"
     elif candidate.key != helper_server(candidate.registry):
-        why = f"lookups ask the store for {helper_server(candidate.registry)!r}, not this key"
+        why = (
+            f"lookups ask the store for {helper_server(candidate.registry)!r},"
+            f" not {candidate.key!r}"
+        )
     else:
         why = f"no config routes {candidate.registry} to this store"
     return account(UNUSED, why, by)

@@ -179,6 +179,38 @@ def test_listing(
         assert active == (winner if (winner[0].registry, winner[0].namespace) == place else [])
 
 
+REASONS: List[Tuple[Dict[str, Any], Dict[str, Dict[str, str]], str, str]] = [
+    # config, stores, username of the account, words its reason must hold
+    ({"auths": {"https://quay.io/v2/": plain("late"), "quay.io": plain("q")}}, {},
+     "late", "key 'quay.io' names the same place as 'https://quay.io/v2/'"),
+    ({"credsStore": "pass"}, {"pass": {"https://quay.io": "spelled"}},
+     "spelled", "lookups ask the store for 'quay.io', not 'https://quay.io'"),
+    ({"credsStore": "keyring"}, {"keyring": {"quay.io/org": "robot"}},
+     "robot", "per registry, not per namespace"),
+    ({"credHelpers": {"gcr.io": "gcloud"}}, {"gcloud": {"us.gcr.io": "g2"}},
+     "g2", "no config routes us.gcr.io to this store"),
+    ({"auths": {"quay.io": plain("plainuser")}, "credsStore": "pass"},
+     {"pass": {"quay.io": "p"}},
+     "plainuser", "a lookup asks the store first: credsStore in"),
+    ({"auths": {"quay.io": plain("q")}}, {}, "q", "used: auths key 'quay.io' in"),
+]
+
+
+@pytest.mark.parametrize("config,content,user,words", REASONS)
+def test_reasons(
+    tmp_path: Path,
+    stores: Dict[str, FakeStore],
+    config: Dict[str, Any],
+    content: Dict[str, Dict[str, str]],
+    user: str,
+    words: str,
+) -> None:
+    conf = write(tmp_path / "config.json", config)
+    fill(stores, content)
+    (account,) = [a for a in list_credentials(conf) if a.username == user]
+    assert words in account.reason
+
+
 def test_namespace_entry_under_a_store_is_shadowed_with_reason(
     tmp_path: Path, stores: Dict[str, FakeStore]
 ) -> None:
