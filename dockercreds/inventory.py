@@ -23,6 +23,7 @@ import warnings
 from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Tuple
 
 from . import resolver
+from ._log import debug_logger
 from .credentials import TOKEN_USERNAME
 from .errors import DockerCredsError, IncompleteListWarning, InvalidRegistry
 from .registry import HUB_DOMAIN, helper_server, parse_key, without_userinfo
@@ -351,6 +352,13 @@ def inventory(
     accounts.sort(
         key=lambda a: (a.registry != HUB_DOMAIN, a.registry, a.namespace, order[a.status])
     )
+    log = debug_logger(__name__)
+    if log:
+        for problem in problems:
+            log.debug("%s", problem.message)
+        for a in accounts:
+            log.debug("%s: %s %r (%s): %s, %s", a.place, a.source, a.key, a.secret, a.status,
+                      a.reason)
     return Inventory(tuple(accounts), tuple(problems))
 
 

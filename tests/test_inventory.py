@@ -416,6 +416,27 @@ def test_cli_empty_and_bad_config(tmp_path: Path, stores: Dict[str, FakeStore]) 
     assert code == 1 and out == "" and err.startswith("dockercreds: ") and err.count("\n") == 1
 
 
+def test_debug_log_names_each_account_never_a_secret(
+    tmp_path: Path, stores: Dict[str, FakeStore], caplog: pytest.LogCaptureFixture
+) -> None:
+    conf = write(tmp_path / "config.json", {
+        "auths": {"quay.io": plain("plainuser"),
+                  "tok.example": {"auth": b64("uuid", ""), "identitytoken": TOKEN}},
+        "credHelpers": {"quay.io": "pass", "ghcr.io": "gone"},
+    })
+    fill(stores, {"pass": {"quay.io": "helperuser"}})
+    stores["gone"] = FakeStore("gone")
+    stores["gone"].fail[("list", "*")] = KeyringError("locked")  # type: ignore[assignment]
+    with caplog.at_level("DEBUG", logger="dockercreds"):
+        accounts = inventory(conf).accounts
+    mine = [r for r in caplog.records if r.name == "dockercreds.inventory"]
+    assert len(mine) == len(accounts) + 1
+    assert "cannot list docker-credential-gone" in mine[0].getMessage()
+    assert any("shadowed" in r.getMessage() and "'quay.io'" in r.getMessage() for r in mine)
+    for record in caplog.records:
+        assert SECRET not in record.getMessage() and TOKEN not in record.getMessage()
+
+
 def test_lazy_export() -> None:
     assert dockercreds.list_credentials is list_credentials
     assert "list_credentials" in dockercreds.__all__
