@@ -137,11 +137,17 @@ def load_config(
 ) -> DockerConfig:
     """Load the Docker config file: ``path``, ``$DOCKER_CONFIG/config.json`` or ``~/.docker``.
 
+    A ``path`` that does not exist is a :class:`~dockercreds.errors.ConfigNotFound`; the
+    default location may be missing (an empty config).
+
     Lookups through the returned object ask each credential helper at most once per
     server per ``helper_cache_ttl`` seconds (default: ``DOCKERCREDS_HELPER_CACHE_TTL``,
     else 60; ``0`` asks every time). Answers are kept in memory only.
     """
-    config = load_file(path if path is not None else docker_config_path())
+    if path is None:
+        config = load_file(docker_config_path())
+    else:
+        config = load_file(path, must_exist=True)
     if helper_cache_ttl is not None:
         from .helper_cache import cache_for
 
@@ -158,7 +164,7 @@ def iter_configs(
     elif isinstance(config, DockerConfig):
         yield config
     else:
-        yield load_file(config)
+        yield load_file(config, must_exist=True)  # named explicitly: it must exist
 
 
 _MISSING_WARNED: set[str] = set()  # helpers HelperNotInstalledWarning was given for

@@ -28,7 +28,9 @@ import dockercreds
 from dockercreds.config import DockerConfig
 from dockercreds.credentials import Credentials
 from dockercreds.errors import (
+    ConfigError,
     ConfigFormatError,
+    ConfigNotFound,
     ConfigSyntaxError,
     HelperFailed,
     HelperNotInstalled,
@@ -356,19 +358,23 @@ def test_case_15_empty_file_is_an_empty_config(env: Env, content: bytes) -> None
     assert get_credentials("quay.io/x") is None
 
 
-def test_case_15_bad_base64_in_any_entry_is_an_error(env: Env) -> None:
-    # DESIGN.md "`auth` field": every entry is decoded at load (as Docker and ggcr), so a
-    # bad value breaks the file even when another entry is asked for; c/image tolerates it.
+def test_case_15_bad_base64_is_an_error_when_its_entry_is_used(env: Env) -> None:
+    # Entries are decoded when a lookup first uses them (issue 12: loads at the JSON
+    # floor): a bad value is an error naming the file, key and line for the lookup that
+    # uses it (and for `dockercreds check`), not for lookups of other registries.
     path = write_json(
         env.tmp / "c.json",
         {"auths": {"quay.io": entry("u", "p"), "broken.io": {"auth": "!!not base64!!"}}},
     )
+    creds = get_credentials("quay.io/x", config=path)
+    assert creds is not None and creds.username == "u"
     with pytest.raises(ConfigFormatError) as info:
-        get_credentials("quay.io/x", config=path)
+        get_credentials("broken.io/x", config=path)
     assert info.value.path == str(path)
     assert info.value.key == "broken.io"
     assert str(path) in str(info.value)
     assert "broken.io" in str(info.value)
+    assert info.value.line == 6  # write_json indents: quay.io takes lines 3-5
 
 
 @pytest.mark.parametrize("auth", [b64("nocolon"), b64(":password-only")])
@@ -388,9 +394,18 @@ def test_invalid_json_is_an_error_never_empty(env: Env) -> None:
     assert info.value.line == 1
 
 
-def test_missing_file_is_empty(env: Env) -> None:
-    assert get_credentials("quay.io/x", config=env.tmp / "nope.json") is None
+def test_missing_default_file_is_empty_but_a_named_one_is_an_error(env: Env) -> None:
     assert get_credentials("quay.io/x") is None  # no config.json at all
+    missing = env.tmp / "nope.json"
+    for call in (
+        lambda: get_credentials("quay.io/x", config=missing),
+        lambda: get_registry_credentials("quay.io", config=str(missing)),
+        lambda: load_config(missing),
+    ):
+        with pytest.raises(ConfigNotFound, match=r"no such config file: .*nope\.json") as info:
+            call()
+        assert isinstance(info.value, ConfigError)
+        assert info.value.path == str(missing)
 
 
 # --------------------------------------------------------------------------- precedence
