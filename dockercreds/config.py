@@ -28,6 +28,7 @@ a :class:`ConfigNotFound`; the default locations may be missing.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -59,8 +60,10 @@ from .registry import without_userinfo
 __all__ = [
     "AuthEntries",
     "AuthEntry",
+    "CheckReport",
     "DockerConfig",
     "Source",
+    "check_sources",
     "containers_auth_paths",
     "decode_auth",
     "docker_config_path",
@@ -221,14 +224,12 @@ class AuthEntries(Mapping[str, AuthEntry]):
         self._decoded: Dict[str, AuthEntry] = decoded if decoded is not None else {}
 
     def __getitem__(self, key: str) -> AuthEntry:
-        try:
-            return self._decoded[key]
-        except KeyError:
-            pass
-        value = self._raw[key]
-        if self._decode is None:  # pragma: no cover - built from decoded entries
-            raise KeyError(key)
-        entry = self._decoded[key] = self._decode(key, value)
+        entry = self._decoded.get(key)
+        if entry is None:
+            value = self._raw[key]
+            if self._decode is None:  # pragma: no cover - built from decoded entries
+                raise KeyError(key)
+            entry = self._decoded[key] = self._decode(key, value)
         return entry
 
     def __contains__(self, key: object) -> bool:
@@ -282,6 +283,8 @@ class DockerConfig:
         self.data: Dict[str, Any] = dict(data or {})
         self.warnings: List[str] = list(warnings or [])
         self._index: Optional[KeyIndex] = None
+        #: whole answers of lookups that no credential store takes part in (resolver)
+        self.answers: Dict[Any, Any] = {}
         self._text = ""  # the source text, for lines in messages and rare re-reads
 
     @property
@@ -303,7 +306,7 @@ class DockerConfig:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.auths or self.cred_helpers or self.creds_store)
+        return not (self.auths._raw or self.cred_helpers or self.creds_store)
 
     def problems(self) -> List[ConfigFormatError]:
         """Every ``auths`` entry that cannot be decoded, in document order (one error each)."""
@@ -473,7 +476,7 @@ def _check_text(text: str, source: Source, start: int) -> None:
         m = _RAW_SURROGATE.search(text)
         if m is not None:
             raise _syntax_error(source, text, m.start(), "not UTF-8 text {at}")
-    if "\\u" in text or "\\U" in text:
+    if "\\" in text:  # escapes are rare in a config: most texts stop here
         for m in _SURROGATE_ESCAPE.finditer(text, start):
             escape = m.group(1)
             if len(escape) == 6:
@@ -671,7 +674,7 @@ def load_file(path: PathLike, *, kind: str = "docker", must_exist: bool = False)
     source = Source("legacy" if legacy else kind, f"file:{name}", name)
     text = read_config_text(name)
     if text is None:
-        if must_exist and not os.path.exists(name):  # /dev/null exists and reads as empty
+        if must_exist and not Path(name).exists():  # /dev/null exists, reads as empty
             raise ConfigNotFound(
                 f"no such config file: {name} (a config named explicitly must exist;"
                 " leave it out to use the default locations)",
@@ -760,3 +763,74 @@ def _iter_sources(sources: str, environ: Optional[Mapping[str, str]]) -> Iterato
             # containers/image ignores credsStore (container-libs#278)
             config.creds_store = None
             yield config
+
+
+# --- check: every entry of every source, not only the ones a lookup uses ----------------
+
+
+class CheckReport:
+    """What :func:`check_sources` found: one line per problem, per warning, per source."""
+
+    def __init__(self) -> None:
+        self.problems: List[str] = []  # each names the source, the line and the key
+        self.warnings: List[str] = []
+        self.checked: List[str] = []  # "<label>: <summary>" per source read
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _check_one(report: CheckReport, label: str, load: Callable[[], Optional[DockerConfig]]) -> None:
+    try:
+        config = load()
+    except ConfigError as exc:
+        report.problems.append(str(exc))
+        return
+    if config is None:
+        return
+    report.warnings.extend(config.warnings)
+    problems = config.problems()
+    report.problems.extend(str(exc) for exc in problems)
+    for raw, why in sorted(config.index.ignored.items()):
+        report.warnings.append(f"{label}: ignored key {without_userinfo(raw)!r}: {why}")
+    if config.is_empty and not config._text:
+        summary = "missing or empty (an empty config)"
+    else:
+        summary = (
+            f"{len(config.auths)} auths entries ({len(problems)} bad),"
+            f" {len(config.cred_helpers)} credHelpers, credsStore {config.creds_store!r}"
+        )
+    report.checked.append(f"{label}: {summary}")
+
+
+def check_sources(
+    config: Optional[PathLike] = None,
+    *,
+    sources: str = "docker",
+    environ: Optional[Mapping[str, str]] = None,
+) -> CheckReport:
+    """Read every source a lookup would read and decode every entry of each.
+
+    ``config``: only this file (it must exist); else the default sources
+    (``sources``: docker, containers or all). Unlike a lookup, a problem in one source
+    does not stop the others from being checked.
+    """
+    report = CheckReport()
+    if config is not None:
+        name = os.fspath(config)
+        _check_one(report, f"file:{name}", lambda: load_file(name, must_exist=True))
+        return report
+    if sources not in ("docker", "containers", "all"):
+        raise InvalidArgument(
+            f"sources must be 'docker', 'containers' or 'all', not {sources!r}"
+        )
+    if sources in ("docker", "all"):
+        _check_one(report, f"env:{ENV_AUTH_CONFIG}", lambda: load_env(environ))
+        path = docker_config_path(environ)
+        _check_one(report, f"file:{path}", lambda: load_file(path))
+    if sources in ("containers", "all"):
+        for auth_file in containers_auth_paths(environ):
+            load = functools.partial(load_file, auth_file, kind="containers")
+            _check_one(report, f"file:{auth_file}", load)
+    return report

@@ -46,6 +46,10 @@ class Match(NamedTuple):
     shadowed: Tuple[str, ...]  # other keys for the same place (collisions)
 
 
+_new_match = tuple.__new__  # a Match without NamedTuple's Python-level __new__
+_UNKNOWN = object()
+
+
 def _canonical(key: Key) -> str:
     if key.host == HUB_DOMAIN and not key.path:
         return HUB_KEY
@@ -69,10 +73,6 @@ def rank_key(raw: str, key: Key) -> Tuple[int, str]:
 # key has. They are read without the general parser (same result as parse_key).
 _HOST = r"[a-z0-9._-]+(?::[0-9]{1,5})?"
 _FAST_KEY = re.compile(rf"(?:(https?)://)?({_HOST})(/.*)?", re.DOTALL)
-# The same, over all keys joined by newlines, one match per line: group 1 is the host of
-# a URL-form key, group 2 a bare host key; both empty for anything else (namespace keys,
-# other spellings), which goes through the general parser.
-_LINES = re.compile(rf"^(?:https?://({_HOST})(?:/.*)?|({_HOST}))$|^.*$", re.MULTILINE)
 
 
 def _parse_key(raw: str) -> Key:
@@ -92,19 +92,61 @@ def _rank(raw: str) -> Tuple[int, str]:
     return rank_key(raw, _parse_key(raw))
 
 
-def _fast_hosts(keys: Sequence[str]) -> List[str]:
-    """The host of each key of the common shapes, "" for the others (same order)."""
-    rows = _LINES.findall("\n".join(keys))
-    if len(rows) != len(keys):  # a key with a line break: no bulk reading
-        out = []
-        for raw in keys:
-            m = _FAST_KEY.fullmatch(raw)
-            out.append("" if m is None or (m[1] is None and m[3] is not None) else m[2])
-        return out
-    hosts = [url or bare for url, bare in rows]
+_HOST_CHARS = b"abcdefghijklmnopqrstuvwxyz0123456789._-\n"
+_PLAIN_HOSTS = re.compile(rf"{_HOST}(?:\n{_HOST})*")
+
+
+def _all_plain_hosts(text: str) -> bool:
+    """``text`` is lines of ``host[:port]`` (lowercase), none empty: checked in bulk."""
+    if not text or text[0] == "\n" or text[-1] == "\n" or "\n\n" in text:
+        return False
+    rest = text.encode("ascii").translate(None, _HOST_CHARS)
+    if not rest:
+        return True
+    # ports (rare in large configs), or something else: the exact pattern decides
+    return not rest.strip(b":0123456789") and _PLAIN_HOSTS.fullmatch(text) is not None
+
+
+def _bulk_hosts(keys: Sequence[str]) -> Optional[List[str]]:
+    """The hosts of ``keys`` when all are ``host[:port]`` or all are URLs, else None.
+
+    What a large config holds; read with a few passes of C string methods over all the
+    keys at once instead of a regex per key.
+    """
+    joined = "\n".join(keys)
+    if not joined.isascii() or joined.count("\n") != len(keys) - 1:
+        return None
+    lines = "\n" + joined
+    urls = lines.count("\nhttps://") + lines.count("\nhttp://")
+    if urls == 0:
+        hosts = list(keys)
+        text = joined
+    elif urls == len(keys):
+        hosts = [k.split("/", 3)[2] for k in keys]
+        text = "\n".join(hosts)
+    else:
+        return None
+    if not _all_plain_hosts(text):
+        return None
     if not HUB_ALIASES.isdisjoint(hosts):
         hosts = [HUB_DOMAIN if h in HUB_ALIASES else h for h in hosts]
     return hosts
+
+
+def _fast_hosts(keys: Sequence[str]) -> List[str]:
+    """The host of each key of the common shapes, "" for the others (same order)."""
+    hosts = _bulk_hosts(keys)
+    if hosts is not None:
+        return hosts
+    out = []
+    for raw in keys:
+        m = _FAST_KEY.fullmatch(raw)
+        if m is None or (m[1] is None and m[3] is not None):  # not a host key
+            out.append("")
+        else:
+            host = m[2]
+            out.append(HUB_DOMAIN if host in HUB_ALIASES else host)
+    return out
 
 
 class KeyIndex:
@@ -211,10 +253,9 @@ class KeyIndex:
         cannot be decoded. Answers are remembered (errors are not).
         """
         memo = self._lookups
-        try:
-            return memo[host, path]
-        except KeyError:
-            pass
+        match = memo.get((host, path), _UNKNOWN)
+        if match is not _UNKNOWN:
+            return match  # type: ignore[return-value]
         match = self._lookup(host, path)
         if len(memo) >= MEMO_LIMIT:
             memo.clear()
@@ -237,4 +278,4 @@ class KeyIndex:
     def _match(self, place: Place, raw: str, namespace: str) -> Match:
         bucket = self.collisions.get(place)
         shadowed = tuple(bucket[1:]) if bucket else ()
-        return Match(self._entry(raw), raw, namespace, shadowed)
+        return _new_match(Match, (self._entry(raw), raw, namespace, shadowed))
