@@ -28,10 +28,13 @@ a :class:`ConfigNotFound`; the default locations may be missing.
 
 from __future__ import annotations
 
+import binascii
 import functools
 import json
 import os
 import re
+import sys
+from binascii import a2b_base64
 from pathlib import Path
 from typing import (
     Any,
@@ -170,7 +173,16 @@ def _decode_entry(key: str, value: Any, where: str, path: Optional[str]) -> Auth
         # {"auth": "..."}: what docker login writes, nearly every entry; decoded
         # inline, anything unusual goes the general way below
         auth = value.get("auth")
-        raw = b64decode(auth) if type(auth) is str and auth else None
+        raw = None
+        if type(auth) is str and auth:
+            if sys.version_info >= (3, 11):  # Go's StdEncoding, without a call per entry
+                if not len(auth) % 4:
+                    try:
+                        raw = a2b_base64(auth, strict_mode=True)
+                    except (binascii.Error, ValueError):
+                        pass
+            else:  # pragma: no cover - Python < 3.11
+                raw = b64decode(auth)
         if raw is not None:
             try:
                 user, sep, secret = raw.decode().partition(":")
@@ -240,6 +252,11 @@ class AuthEntries(Mapping[str, AuthEntry]):
 
     def __len__(self) -> int:
         return len(self._raw)
+
+    @property
+    def raw(self) -> Mapping[str, Any]:
+        """The ``auths`` object as parsed (raw key -> JSON value); do not change it."""
+        return self._raw
 
     def keys_list(self) -> List[str]:
         """The raw keys, in document order (first position of a duplicate)."""

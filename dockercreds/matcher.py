@@ -256,26 +256,26 @@ class KeyIndex:
         match = memo.get((host, path), _UNKNOWN)
         if match is not _UNKNOWN:
             return match  # type: ignore[return-value]
-        match = self._lookup(host, path)
-        if len(memo) >= MEMO_LIMIT:
-            memo.clear()
-        memo[host, path] = match
-        return match
-
-    def _lookup(self, host: str, path: str) -> Optional[Match]:
+        place: Place = host
+        namespace = ""
+        raw = None
         if path and self.namespaces:
             segments = path.split("/")
             for n in range(len(segments), 0, -1):
                 ns = "/".join(segments[:n])
                 raw = self.namespaces.get((host, ns))
                 if raw is not None:
-                    return self._match((host, ns), raw, ns)
-        raw = self.hosts.get(host)
-        if raw is not None:
-            return self._match(host, raw, "")
-        return None
-
-    def _match(self, place: Place, raw: str, namespace: str) -> Match:
-        bucket = self.collisions.get(place)
-        shadowed = tuple(bucket[1:]) if bucket else ()
-        return _new_match(Match, (self._entry(raw), raw, namespace, shadowed))
+                    place, namespace = (host, ns), ns
+                    break
+        if raw is None:
+            raw = self.hosts.get(host)
+        if raw is None:
+            match = None
+        else:
+            bucket = self.collisions.get(place) if self.collisions else None
+            shadowed = tuple(bucket[1:]) if bucket else ()
+            match = _new_match(Match, (self._entry(raw), raw, namespace, shadowed))
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()
+        memo[host, path] = match
+        return match

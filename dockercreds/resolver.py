@@ -293,8 +293,7 @@ def _entry_credentials(config: DockerConfig, match: Match) -> Credentials:
             email=entry.email,
             source=config.source.label,
         )
-    assert isinstance(creds, Credentials)  # noqa: S101 - the memo holds nothing else
-    return creds
+    return creds  # type: ignore[return-value]  # the memo holds nothing else
 
 
 def _helper_cache(config: DockerConfig, given: Optional[HelperCache]) -> HelperCache:

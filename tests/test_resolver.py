@@ -35,7 +35,7 @@ from dockercreds.errors import (
     HelperFailed,
     HelperNotInstalled,
 )
-from dockercreds.registry import HUB_KEY
+from dockercreds.registry import HUB_KEY, normalize_registry
 from dockercreds.resolver import (
     Trace,
     get_credentials,
@@ -1279,3 +1279,53 @@ def test_oracle_skopeo_namespaces(
     authfile = write_json(tmp_path / "auth.json", {"auths": _oracle_entries(registry, spec)})
     ours = get_credentials(registry.image, config=authfile)
     assert _skopeo_pulls(authfile, registry, registry.image) == _ours_right(ours, registry)
+
+
+# ------------------------------------------------- repeated lookups on a loaded config
+
+
+MEMO_KEYS = [
+    "quay.io", "https://quay.io/v2/", "http://quay.io", "Quay.io", "quay.io/org",
+    "https://index.docker.io/v1/", "docker.io", "registry-1.docker.io", "localhost:5000",
+    "https://localhost:5000", "gcr.io", "https://gcr.io/v1/",
+]
+MEMO_ASKS = ["quay.io", "QUAY.IO", "https://quay.io/", "docker.io", "index.docker.io",
+             "localhost:5000", "localhost", "gcr.io", "nope.io"]
+
+
+@pytest.mark.parametrize("start", range(0, len(MEMO_KEYS), 3))
+def test_loaded_config_answers_as_resolve_does(start: int, tmp_path: Path) -> None:
+    """The memoized path (config with no store) gives what resolve() gives, every time."""
+    keys = MEMO_KEYS[start:] + MEMO_KEYS[:start]
+    data = {"auths": {k: entry("u", f"pw-{k}") for k in keys}}
+    path = write_json(tmp_path / "c.json", data)
+    cfg = load_config(path)
+    fresh = load_config(path)
+    for ask in MEMO_ASKS * 2:
+        got = get_registry_credentials(ask, config=cfg)
+        want = resolve(normalize_registry(ask), "", config=fresh)
+        assert (got and (got.server, got.password, got.source)) == (
+            want and (want.server, want.password, want.source)
+        ), ask
+    assert get_registry_credentials("quay.io", config=cfg) is get_registry_credentials(
+        "quay.io", config=cfg
+    )  # answered from the loaded config
+
+
+def test_loaded_config_with_a_store_asks_the_store_each_time(env: Env) -> None:
+    env.helper("store", {"quay.io": ("s-user", "s-secret")})
+    cfg = load_config(env.docker({"credsStore": "store", "auths": {"quay.io": {}}}))
+    assert cfg.answers == {}
+    for _ in range(2):
+        creds = get_registry_credentials("quay.io", config=cfg)
+        assert creds is not None and creds.username == "s-user"
+    assert cfg.answers == {}  # helper answers are never kept in the config's memo
+    assert len(env.calls("get")) >= 1
+
+
+def test_bad_entry_is_reported_on_every_lookup_not_memoized(tmp_path: Path) -> None:
+    path = write_json(tmp_path / "c.json", {"auths": {"quay.io": {"auth": "!!"}}})
+    cfg = load_config(path)
+    for _ in range(2):
+        with pytest.raises(ConfigFormatError, match=r"auths\['quay\.io'\]\.auth"):
+            get_registry_credentials("quay.io", config=cfg)
