@@ -44,6 +44,7 @@ SPEEDUP_AT = {("url", 1_000): 10.0}
 #: ours at most this many times the floor, at these sizes
 FLOOR_FACTOR = 2.0
 FLOOR_SIZES = (1_000, 10_000)
+MIN_ROUNDS = 5
 
 
 def key_for(i: int, form: str) -> str:
@@ -152,8 +153,10 @@ def run(opts: Options) -> SectionResult:
             Row("config", "docker-py", "", note="skipped: pip install docker (bench extra)")
         )
         return res
-    rounds = opts.rounds(21, 5)
-    budget = 3.0 if opts.quick else 10.0
+    # small cells take many rounds (a shared machine's noise averages out), large ones
+    # stop at the time budget after MIN_ROUNDS
+    rounds = opts.rounds(501, 5)
+    budget = 0.5 if opts.quick else 3.0
     with tempfile.TemporaryDirectory(prefix="dcbench-") as tmp:
         for form in FORMS:
             for size in SIZES:
@@ -180,7 +183,7 @@ def _cell(path: Path, form: str, size: int, workload: str, rounds: int, budget: 
     floor = floor_fn(path)
     for fn in (ours, peer, floor):  # warm-up (imports, page cache)
         fn()
-    a, b, c = rotated([ours, peer, floor], rounds, budget=budget)
+    a, b, c = rotated([ours, peer, floor], rounds, budget=budget, min_rounds=MIN_ROUNDS)
     mo, mp, mf = median(a), median(b), median(c)
     target, ok = judge(form, size, mo, mp, mf)
     label = "host keys" if form == "host" else "URL-form keys"
