@@ -5,7 +5,8 @@ config; JSON object keys of known fields match case-insensitively and the last d
 wins. Unlike Docker, a file that does not parse is an error naming the line and column,
 never silently an empty config; ``NaN``/``Infinity`` are refused as Go's encoding/json
 refuses them, and what Python's reader cannot hold (nesting too deep for it, integers
-of more than 4,300 digits, lone UTF-16 surrogates) is a :class:`ConfigSyntaxError`
+of more than 4,300 digits, text that is not UTF-8 in ``DOCKER_AUTH_CONFIG``) is a
+:class:`ConfigSyntaxError`
 naming the source, never another exception.
 
 Loading is cheap: a load parses the JSON and checks the file's shape; each ``auths``
@@ -426,11 +427,6 @@ _STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
 _CONSTANT_TOKEN = re.compile(_STRING + r"|(-?Infinity|NaN)", re.DOTALL)
 _BIG_INT_TOKEN = re.compile(_STRING + r"|(-?[0-9]{4301,})", re.DOTALL)
 _BRACKET_TOKEN = re.compile(_STRING + r"|([\[{])|([\]}])", re.DOTALL)
-# \uD800-\uDFFF escapes: a high one followed by a low one is a pair (one character)
-_SURROGATE_ESCAPE = re.compile(
-    r"(?<!\\)(?:\\\\)*(\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
-    r"|\\u[dD][89a-fA-F][0-9a-fA-F]{2})"
-)
 _RAW_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -488,20 +484,13 @@ def _unreadable(source: Source, text: str, start: int, exc: BaseException) -> Co
 
 
 def _check_text(text: str, source: Source, start: int) -> None:
-    """Lone UTF-16 surrogates (escaped, or raw in an environment variable) are refused."""
+    """Raw lone surrogates (bytes that are not UTF-8, in an environment variable) are refused."""
     if not text.isascii():
         m = _RAW_SURROGATE.search(text)
         if m is not None:
             raise _syntax_error(source, text, m.start(), "not UTF-8 text {at}")
-    if "\\" in text:  # escapes are rare in a config: most texts stop here
-        for m in _SURROGATE_ESCAPE.finditer(text, start):
-            escape = m.group(1)
-            if len(escape) == 6:
-                raise _syntax_error(
-                    source, text, m.start(1),
-                    f"not valid text {{at}}: {escape} is a lone UTF-16 surrogate,"
-                    " not a character",
-                )
+    # Escaped lone surrogates (\ud800) are read as Python reads them: writers keep them
+    # as escapes (dockercreds.writer), and Go reads them as U+FFFD.
 
 
 def _decode_json(
