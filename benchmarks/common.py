@@ -30,7 +30,8 @@ class Row:
     """One line of the table.
 
     ``ours`` and ``peer`` are display strings; ``ok`` is True (target met), False (missed)
-    or None (no target, or not measured). ``note`` explains a skip or a miss.
+    or None (no target, or not measured). ``note`` explains a skip or a miss. ``floor``:
+    the least the work can cost (e.g. ``json.loads`` of the same file), when there is one.
     """
 
     section: str
@@ -41,6 +42,7 @@ class Row:
     target: str = ""
     ok: Optional[bool] = None
     note: str = ""
+    floor: str = ""
 
 
 @dataclass
@@ -102,6 +104,26 @@ def paired(
     return a, b
 
 
+def rotated(
+    fns: Sequence[Callable[[], float]],
+    rounds: int,
+    *,
+    budget: Optional[float] = None,
+    min_rounds: int = 3,
+) -> List[List[float]]:
+    """:func:`paired` for any number of functions: each round runs them all, the order
+    rotating from round to round so that none always goes first."""
+    out: List[List[float]] = [[] for _ in fns]
+    start = time.perf_counter()
+    for i in range(rounds):
+        for k in range(len(fns)):
+            j = (i + k) % len(fns)
+            out[j].append(fns[j]())
+        if budget is not None and i + 1 >= min_rounds and time.perf_counter() - start > budget:
+            break
+    return out
+
+
 def machine() -> Dict[str, str]:
     """CPU model, cores, Python, OS, for the head of the table."""
     cpu = platform.processor() or platform.machine()
@@ -144,10 +166,10 @@ def _cells(row: Row) -> List[str]:
     status = _STATUS[row.ok]
     if row.note:
         status = f"{status} ({row.note})" if status else row.note
-    return [row.case, row.ours, row.peer, row.ratio, row.target, status]
+    return [row.case, row.ours, row.peer, row.ratio, row.floor, row.target, status]
 
 
-HEADERS = ["case", "dockercreds", "peer", "ratio", "target", "result"]
+HEADERS = ["case", "dockercreds", "peer", "ratio", "floor", "target", "result"]
 
 
 def render_text(results: List[SectionResult], info: Dict[str, str]) -> str:

@@ -187,6 +187,42 @@ def _add_source_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
+# --- check ---------------------------------------------------------------------------
+
+
+def _add_check(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "check",
+        help="validate the config file(s): every entry, not only the ones a lookup uses",
+        description=(
+            "Read the config sources a lookup reads (DOCKER_AUTH_CONFIG and the Docker"
+            " config file; with --containers also the containers auth files; with --config"
+            " only that file) and decode every entry. Lookups decode an entry only when"
+            " they use it. Prints one line per source on stdout, one line per problem"
+            " (naming the file, line and key) on stdout, and warnings on stderr. Exit"
+            " status 1 when there is a problem, else 0."
+        ),
+    )
+    _add_source_flags(p)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .config import check_sources
+
+    report = check_sources(args.config, sources=_sources(args) or "docker")
+    for line in report.checked:
+        sys.stdout.write(f"checked {line}\n")
+    for line in report.warnings:
+        _err(f"warning: {line}")
+    for line in report.problems:
+        sys.stdout.write(f"problem: {line}\n")
+    if report.problems:
+        n = len(report.problems)
+        _err(f"{n} problem{'s' if n != 1 else ''} found")
+        return 1
+    return 0
+
+
 # --- login / logout / migrate (safe writes) ---------------------------------------------
 
 
@@ -860,6 +896,7 @@ _COMMANDS: Dict[str, tuple[Callable[..., None], Handler]] = {
     "get": (_add_get, _cmd_get),
     "explain": (_add_explain, _cmd_explain),
     "list": (_add_list, _cmd_list),
+    "check": (_add_check, _cmd_check),
     "login": (_add_login, _cmd_login),
     "logout": (_add_logout, _cmd_logout),
     "migrate": (_add_migrate, _cmd_migrate),

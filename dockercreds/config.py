@@ -2,9 +2,17 @@
 
 Reading follows Docker (docker/cli ``configfile``): a missing or 0-byte file is an empty
 config; JSON object keys of known fields match case-insensitively and the last duplicate
-wins; each ``auths`` entry is decoded at load time and a bad one is an error naming the
-file and the key. Unlike Docker, a file that does not parse is an error naming the line
-and column, never silently an empty config.
+wins. Unlike Docker, a file that does not parse is an error naming the line and column,
+never silently an empty config; ``NaN``/``Infinity`` are refused as Go's encoding/json
+refuses them, and what Python's reader cannot hold (nesting too deep for it, integers
+of more than 4,300 digits, text that is not UTF-8 in ``DOCKER_AUTH_CONFIG``) is a
+:class:`ConfigSyntaxError`
+naming the source, never another exception.
+
+Loading is cheap: a load parses the JSON and checks the file's shape; each ``auths``
+entry is decoded (and a bad one reported, naming the file, key and line) when a lookup
+first uses it, and the key index (:mod:`dockercreds.matcher`) is built on the first
+lookup. :meth:`DockerConfig.problems` checks every entry at once (``dockercreds check``).
 
 Sources, in the order the resolver asks them (DESIGN.md "Sources"):
 
@@ -14,45 +22,60 @@ Sources, in the order the resolver asks them (DESIGN.md "Sources"):
 3. On request, the containers auth files (podman, skopeo): ``REGISTRY_AUTH_FILE``,
    ``$XDG_RUNTIME_DIR/containers/auth.json`` (``/run/containers/$UID/auth.json``),
    ``$XDG_CONFIG_HOME/containers/auth.json`` (``~/.config/...``).
+
+A config named explicitly (``load_file(path, must_exist=True)``) that does not exist is
+a :class:`ConfigNotFound`; the default locations may be missing.
 """
 
 from __future__ import annotations
 
-import base64
 import binascii
+import functools
 import json
 import os
 import re
 import sys
+from binascii import a2b_base64
 from pathlib import Path
 from typing import (
     Any,
+    Callable,
     Dict,
     FrozenSet,
     Iterator,
     List,
     Mapping,
-    NamedTuple,
     Optional,
     Tuple,
     Union,
 )
 
-from .errors import ConfigError, ConfigFormatError, ConfigSyntaxError, InvalidArgument
+from .entry import AuthEntry, b64decode, decode_auth, encode_auth
+from .errors import (
+    ConfigError,
+    ConfigFormatError,
+    ConfigNotFound,
+    ConfigSyntaxError,
+    InvalidArgument,
+)
+from .matcher import KeyIndex
 from .registry import without_userinfo
 
 __all__ = [
+    "AuthEntries",
     "AuthEntry",
+    "CheckReport",
     "DockerConfig",
     "Source",
+    "check_sources",
     "containers_auth_paths",
     "decode_auth",
     "docker_config_path",
     "encode_auth",
-    "load_file",
-    "read_config_text",
     "load_env",
+    "load_file",
     "parse_config_text",
+    "read_config_text",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -74,90 +97,7 @@ class Source:
         return f"<Source {self.label}>"
 
 
-class AuthEntry(NamedTuple):
-    """One decoded ``auths`` entry (immutable). Secrets are hidden from ``repr``."""
-
-    key: str
-    username: Optional[str] = None
-    password: Optional[str] = None
-    identity_token: Optional[str] = None
-    registry_token: Optional[str] = None
-    email: Optional[str] = None
-
-    @property
-    def is_empty(self) -> bool:
-        """``{}``: no secret here; the credential store holds it (or nobody does)."""
-        return not (self.username or self.password or self.identity_token or self.registry_token)
-
-    def __repr__(self) -> str:
-        state = "empty" if self.is_empty else "with secret"
-        return f"<AuthEntry {without_userinfo(self.key)!r} username={self.username!r} {state}>"
-
-    def __str__(self) -> str:
-        return self.__repr__()
-
-
-def encode_auth(username: str, password: str) -> str:
-    """The ``auth`` field: standard base64 of ``username:password``."""
-    return base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
-
-
-_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
-
-if sys.version_info >= (3, 11):
-
-    def _b64decode(value: str) -> Optional[bytes]:
-        """Go's StdEncoding on a value without line breaks, or None when invalid."""
-        if len(value) % 4:
-            return None
-        try:
-            return binascii.a2b_base64(value, strict_mode=True)
-        except (binascii.Error, ValueError):
-            return None
-
-else:  # pragma: no cover - no strict mode before 3.11
-
-    def _b64decode(value: str) -> Optional[bytes]:
-        """Go's StdEncoding on a value without line breaks, or None when invalid."""
-        if len(value) % 4 or _BASE64.fullmatch(value) is None:
-            return None
-        return binascii.a2b_base64(value)
-
-
 _new_entry = tuple.__new__  # builds an AuthEntry without NamedTuple's Python-level __new__
-
-
-def decode_auth(value: str, *, where: str, key: str, path: Optional[str]) -> Tuple[str, str]:
-    """Decode an ``auth`` field as Docker does: base64, split at the first ``:``.
-
-    Go's ``base64.StdEncoding``: padding required, line breaks ignored, nothing else.
-    """
-    if "\n" in value or "\r" in value:
-        value = value.replace("\r", "").replace("\n", "")
-    raw = _b64decode(value)
-    if raw is None:
-        raise ConfigFormatError(
-            f"{where}: auths[{without_userinfo(key)!r}].auth is not valid base64"
-            " (expected base64 of 'username:password'; log in again to rewrite it)",
-            path=path,
-            key=key,
-        )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    username, sep, password = text.partition(":")
-    if not sep or not username:
-        problem = "has no ':'" if not sep else "has an empty username"
-        raise ConfigFormatError(
-            f"{where}: auths[{without_userinfo(key)!r}].auth {problem} after decoding"
-            " (expected base64 of 'username:password')",
-            path=path,
-            key=key,
-        )
-    if password.endswith("\x00") or password.startswith("\x00"):
-        password = password.strip("\x00")
-    return username, password
 
 
 class _Ambiguous(Exception):
@@ -220,13 +160,124 @@ def _expect_str(value: Any, where: str, what: str, path: Optional[str], key: Opt
     return value
 
 
+#: The fields of an ``auths`` entry, in the order their types are checked.
+_ENTRY_FIELDS = ("username", "password", "auth", "identitytoken", "registrytoken", "email")
+_ENTRY_FIELD_SET = frozenset(_ENTRY_FIELDS)
+
+
+def _decode_entry(key: str, value: Any, where: str, path: Optional[str]) -> AuthEntry:
+    """One ``auths`` value as Docker reads it (:class:`ConfigFormatError` when it cannot be).
+
+    Raises :class:`_Ambiguous` for a plain dict with two spellings of one field.
+    """
+    if type(value) is dict and len(value) == 1:
+        # {"auth": "..."}: what docker login writes, nearly every entry; decoded
+        # inline, anything unusual goes the general way below
+        auth = value.get("auth")
+        raw = None
+        if type(auth) is str and auth:
+            if sys.version_info >= (3, 11):  # Go's StdEncoding, without a call per entry
+                if not len(auth) % 4:
+                    try:
+                        raw = a2b_base64(auth, strict_mode=True)
+                    except (binascii.Error, ValueError):
+                        pass
+            else:  # pragma: no cover - Python < 3.11
+                raw = b64decode(auth)
+        if raw is not None:
+            try:
+                user, sep, secret = raw.decode().partition(":")
+            except UnicodeDecodeError:
+                sep = ""
+            if sep and user and "\x00" not in secret:
+                return _new_entry(AuthEntry, (key, user, secret or None, None, None, None))
+    if value is None:
+        return AuthEntry(key)
+    label = f"auths[{without_userinfo(key)!r}]"  # user info in a key is no one's business
+    if not isinstance(value, dict):
+        raise ConfigFormatError(
+            f"{where}: {label} must be an object, not {_type_name(value)}", path=path, key=key
+        )
+    fields = _fields(value, _ENTRY_FIELD_SET)
+    for name in _ENTRY_FIELDS:  # the first field of the wrong type is the error
+        _expect_str(fields.get(name), where, f"{label}.{name}", path, key)
+    auth = fields.get("auth")
+    username: Optional[str] = fields.get("username")
+    password: Optional[str] = fields.get("password")
+    if auth:
+        username, password = decode_auth(auth, where=where, key=key, path=path)
+    return AuthEntry(
+        key,
+        username=username or None,
+        password=password or None,
+        identity_token=fields.get("identitytoken") or None,
+        registry_token=fields.get("registrytoken") or None,
+        email=fields.get("email") or None,
+    )
+
+
+class AuthEntries(Mapping[str, AuthEntry]):
+    """The ``auths`` of a config: raw key -> :class:`AuthEntry`, decoded on first access.
+
+    Iteration, ``len`` and ``in`` use the raw keys and decode nothing; ``entries[key]``
+    decodes that entry once (a bad one raises :class:`ConfigFormatError` naming the file,
+    key and line, every time it is asked for).
+    """
+
+    __slots__ = ("_decode", "_decoded", "_raw")
+
+    def __init__(
+        self,
+        raw: Mapping[str, Any],
+        decode: Optional[Callable[[str, Any], AuthEntry]] = None,
+        decoded: Optional[Dict[str, AuthEntry]] = None,
+    ) -> None:
+        self._raw = raw
+        self._decode = decode
+        self._decoded: Dict[str, AuthEntry] = decoded if decoded is not None else {}
+
+    def __getitem__(self, key: str) -> AuthEntry:
+        entry = self._decoded.get(key)
+        if entry is None:
+            value = self._raw[key]
+            if self._decode is None:  # pragma: no cover - built from decoded entries
+                raise KeyError(key)
+            entry = self._decoded[key] = self._decode(key, value)
+        return entry
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    @property
+    def raw(self) -> Mapping[str, Any]:
+        """The ``auths`` object as parsed (raw key -> JSON value); do not change it."""
+        return self._raw
+
+    def keys_list(self) -> List[str]:
+        """The raw keys, in document order (first position of a duplicate)."""
+        return list(self._raw)
+
+    def __repr__(self) -> str:
+        return f"<AuthEntries {len(self._raw)} keys>"
+
+
+_EMPTY: Mapping[str, Any] = {}
+
+
 class DockerConfig:
     """One loaded config source.
 
-    ``auths`` maps each raw key to its decoded :class:`AuthEntry`; ``cred_helpers`` maps raw
-    keys to helper names; ``creds_store`` is the default helper (or None). ``data`` is the
-    parsed JSON (for writers that must keep unknown keys). ``warnings`` lists what was
-    accepted but looks wrong (e.g. text after the JSON value).
+    ``auths`` maps each raw key to its :class:`AuthEntry` (:class:`AuthEntries`: decoded
+    on first access); ``cred_helpers`` maps raw keys to helper names; ``creds_store`` is
+    the default helper (or None). ``data`` is the parsed JSON (for writers that must keep
+    unknown keys). ``warnings`` lists what was accepted but looks wrong (e.g. text after
+    the JSON value). ``index`` is the key index, built on first use.
     """
 
     def __init__(
@@ -240,29 +291,84 @@ class DockerConfig:
         warnings: Optional[List[str]] = None,
     ) -> None:
         self.source = source
-        self.auths: Dict[str, AuthEntry] = dict(auths or {})
+        if isinstance(auths, AuthEntries):
+            self.auths: AuthEntries = auths
+        else:
+            decoded = dict(auths or {})
+            self.auths = AuthEntries(decoded, None, decoded)
         self.cred_helpers: Dict[str, str] = dict(cred_helpers or {})
         self.creds_store = creds_store or None
         self.data: Dict[str, Any] = dict(data or {})
         self.warnings: List[str] = list(warnings or [])
-        self._index: Any = None
+        self._index: Optional[KeyIndex] = None
+        #: whole answers of lookups that no credential store takes part in (resolver)
+        self.answers: Dict[Any, Any] = {}
+        self._text = ""  # the source text, for lines in messages and rare re-reads
 
     @property
     def path(self) -> Optional[str]:
         return self.source.path
 
     @property
-    def index(self) -> Any:
+    def index(self) -> KeyIndex:
         """The key index (:class:`dockercreds.matcher.KeyIndex`), built once."""
-        if self._index is None:
-            from .matcher import KeyIndex
-
-            self._index = KeyIndex.build(self)
-        return self._index
+        index = self._index
+        if index is None:
+            index = self._index = KeyIndex.build(
+                self.auths.keys_list(),
+                self.auths.__getitem__,
+                cred_helpers=self.cred_helpers,
+                legacy=self.source.kind == "legacy",
+            )
+        return index
 
     @property
     def is_empty(self) -> bool:
-        return not (self.auths or self.cred_helpers or self.creds_store)
+        return not (self.auths._raw or self.cred_helpers or self.creds_store)
+
+    def problems(self) -> List[ConfigFormatError]:
+        """Every ``auths`` entry that cannot be decoded, in document order (one error each)."""
+        found: List[ConfigFormatError] = []
+        for key in self.auths:
+            try:
+                self.auths[key]
+            except ConfigFormatError as exc:
+                found.append(exc)
+        return found
+
+    def line_of(self, key: str) -> Optional[int]:
+        """The line of ``auths`` key ``key`` in the source text (best effort), or None."""
+        return _key_line(self._text, key, legacy=self.source.kind == "legacy")
+
+    def _decode(self, key: str, value: Any) -> AuthEntry:
+        where, path = self.source.label, self.source.path
+        try:
+            try:
+                return _decode_entry(key, value, where, path)
+            except _Ambiguous:
+                # rare: decode again keeping every object's pairs in document order
+                return _decode_entry(key, self._pairs_value(key), where, path)
+        except ConfigFormatError as exc:
+            line = self.line_of(key)
+            if line is None:
+                raise
+            message = str(exc)
+            prefix = f"{where}: "
+            if message.startswith(prefix):
+                message = f"{prefix}line {line}: {message[len(prefix):]}"
+            raise ConfigFormatError(message, path=path, key=key, line=line) from None
+
+    def _pairs_value(self, key: str) -> Any:
+        text = self._text
+        if not text:  # pragma: no cover - only parsed configs hold plain dicts
+            raise ConfigFormatError(
+                f"{self.source.label}: auths[{without_userinfo(key)!r}] spells a field"
+                " twice", path=self.source.path, key=key
+            )
+        data, _ = _PAIRS_DECODER.raw_decode(text, _skip_ws(text))
+        if self.source.kind != "legacy":
+            data = _fields(data, _TOP_FIELDS).get("auths")
+        return data[key]
 
     def __repr__(self) -> str:
         return (
@@ -277,45 +383,168 @@ def _line_col(text: str, pos: int) -> Tuple[int, int]:
     return line, col
 
 
-_TOP_FIELDS = frozenset({"auths", "credhelpers", "credsstore"})
-#: The fields of an ``auths`` entry, in the order their types are checked.
-_ENTRY_FIELDS = ("username", "password", "auth", "identitytoken", "registrytoken", "email")
-_ENTRY_FIELD_SET = frozenset(_ENTRY_FIELDS)
+def _key_line(text: str, key: str, *, legacy: bool) -> Optional[int]:
+    """The line where ``auths`` key ``key`` is written (its last spelling), best effort."""
+    if not text:
+        return None
+    start = 0
+    if not legacy:
+        sections = list(_AUTHS_START.finditer(text))
+        if not sections:
+            return None
+        start = sections[-1].end()
+    pattern = re.compile(re.escape(json.dumps(key)) + r"\s*:")
+    found = None
+    for m in pattern.finditer(text, start):
+        found = m.start()
+    if found is None:
+        pattern = re.compile(re.escape(json.dumps(key, ensure_ascii=False)) + r"\s*:")
+        for m in pattern.finditer(text, start):
+            found = m.start()
+    return None if found is None else _line_col(text, found)[0]
 
 
-def parse_config_text(text: str, source: Source, *, legacy: bool = False) -> DockerConfig:
-    """Parse the text of a config file (or of ``DOCKER_AUTH_CONFIG``)."""
-    where = source.label
-    if not text.strip():
-        return DockerConfig(source)
-    start = len(text) - len(text.lstrip())
+_AUTHS_START = re.compile(r'"auths"\s*:\s*\{', re.IGNORECASE)
+
+
+# --- JSON: Go's rules, and a typed error for everything Python's reader cannot hold ------
+
+
+class _Constant(Exception):
+    """NaN, Infinity or -Infinity in the text: not JSON (Go refuses them)."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _Constant(name)
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+_PAIRS_DECODER = json.JSONDecoder(object_pairs_hook=_pairs_hook, parse_constant=_refuse_constant)
+_WS = re.compile(r"\s*")
+
+# Tokens outside strings, to find where a value Python cannot read is written
+_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
+_CONSTANT_TOKEN = re.compile(_STRING + r"|(-?Infinity|NaN)", re.DOTALL)
+_BIG_INT_TOKEN = re.compile(_STRING + r"|(-?[0-9]{4301,})", re.DOTALL)
+_BRACKET_TOKEN = re.compile(_STRING + r"|([\[{])|([\]}])", re.DOTALL)
+_RAW_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _skip_ws(text: str) -> int:
+    return len(text) - len(text.lstrip())
+
+
+def _first_token(pattern: re.Pattern[str], text: str, start: int) -> Optional[re.Match[str]]:
+    for m in pattern.finditer(text, start):
+        if m.lastindex:
+            return m
+    return None
+
+
+def _syntax_error(source: Source, text: str, pos: int, what: str) -> ConfigSyntaxError:
+    line, column = _line_col(text, pos)
+    return ConfigSyntaxError(
+        f"{source.label}: {what.format(at=f'at line {line}, column {column}')}",
+        path=source.path,
+        line=line,
+        column=column,
+    )
+
+
+def _unreadable(source: Source, text: str, start: int, exc: BaseException) -> ConfigSyntaxError:
+    """The typed error for valid-looking JSON that Python's reader refused."""
+    if isinstance(exc, _Constant):
+        m = _first_token(_CONSTANT_TOKEN, text, start)
+        return _syntax_error(
+            source, text, m.start(1) if m else start,
+            f"not valid JSON {{at}}: {exc.args[0]} is not a JSON value"
+            " (JSON has no NaN or Infinity; Docker refuses them too)",
+        )
+    if isinstance(exc, RecursionError):
+        depth, deepest, pos = 0, 0, start
+        for m in _BRACKET_TOKEN.finditer(text, start):
+            if m.lastindex == 1:
+                depth += 1
+                if depth > deepest:
+                    deepest, pos = depth, m.start()
+            elif m.lastindex == 2:
+                depth -= 1
+        return _syntax_error(
+            source, text, pos,
+            f"cannot read the JSON {{at}}: nested {deepest} levels deep, too deep to read",
+        )
+    m = _first_token(_BIG_INT_TOKEN, text, start)
+    if m is not None:
+        digits = len(m.group(1).lstrip("-"))
+        return _syntax_error(
+            source, text, m.start(1),
+            f"cannot read the number {{at}}: {digits:,} digits (the limit is 4,300)",
+        )
+    return _syntax_error(source, text, start, f"cannot read the JSON {{at}}: {exc}")
+
+
+def _check_text(text: str, source: Source, start: int) -> None:
+    """Raw lone surrogates (bytes that are not UTF-8, in an environment variable) are refused."""
+    if not text.isascii():
+        m = _RAW_SURROGATE.search(text)
+        if m is not None:
+            raise _syntax_error(source, text, m.start(), "not UTF-8 text {at}")
+    # Escaped lone surrogates (\ud800) are read as Python reads them: writers keep them
+    # as escapes (dockercreds.writer), and Go reads them as U+FFFD.
+
+
+def _decode_json(
+    text: str, source: Source, start: int, decoder: json.JSONDecoder
+) -> Tuple[Any, int]:
     try:
-        data, end = json.JSONDecoder().raw_decode(text, start)
+        data, end = decoder.raw_decode(text, start)
     except json.JSONDecodeError as exc:
         hint = ""
         if text.startswith("\ufeff"):
             hint = " (the file starts with a byte-order mark; save it as UTF-8 without BOM)"
         raise ConfigSyntaxError(
-            f"{where}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}{hint}",
+            f"{source.label}: not valid JSON at line {exc.lineno}, column {exc.colno}:"
+            f" {exc.msg}{hint}",
             path=source.path,
             line=exc.lineno,
             column=exc.colno,
         ) from None
+    except (_Constant, RecursionError, ValueError) as exc:
+        raise _unreadable(source, text, start, exc) from None
+    return data, end
+
+
+_TOP_FIELDS = frozenset({"auths", "credhelpers", "credsstore"})
+
+
+def parse_config_text(text: str, source: Source, *, legacy: bool = False) -> DockerConfig:
+    """Parse the text of a config file (or of ``DOCKER_AUTH_CONFIG``).
+
+    Checks the JSON and the file's shape; ``auths`` entries are decoded when first used.
+    """
+    where = source.label
+    if not text or text.isspace():
+        return DockerConfig(source)
+    start = _skip_ws(text)
+    data, end = _decode_json(text, source, start, _DECODER)
+    _check_text(text, source, start)
     warnings: List[str] = []
-    rest = text[end:]
-    if rest.strip():
-        line, col = _line_col(text, end + (len(rest) - len(rest.lstrip())))
-        warnings.append(
-            f"{where}: text after the JSON value at line {line}, column {col} is ignored"
-            " (as Docker does)"
-        )
+    if end < len(text):
+        rest = text[end:]
+        if rest.strip():
+            line, col = _line_col(text, end + _skip_ws(rest))
+            warnings.append(
+                f"{where}: text after the JSON value at line {line}, column {col} is ignored"
+                " (as Docker does)"
+            )
     try:
         config = _build(data, source, legacy)
     except _Ambiguous:
         # rare: decode again keeping every object's pairs in document order
-        data, _ = json.JSONDecoder(object_pairs_hook=_pairs_hook).raw_decode(text, start)
+        data, _ = _decode_json(text, source, start, _PAIRS_DECODER)
         config = _build(data, source, legacy)
     config.warnings = warnings
+    config._text = text
     return config
 
 
@@ -336,7 +565,12 @@ def _build(data: Any, source: Source, legacy: bool) -> DockerConfig:
         auths_obj = top.get("auths")
         helpers_obj = top.get("credhelpers")
         store = top.get("credsstore")
-    auths = _parse_auths(auths_obj, where, path)
+    if auths_obj is None:
+        auths_obj = _EMPTY
+    elif not isinstance(auths_obj, dict):
+        raise ConfigFormatError(
+            f"{where}: auths must be an object, not {_type_name(auths_obj)}", path=path
+        )
     helpers: Dict[str, str] = {}
     if helpers_obj is not None:
         if not isinstance(helpers_obj, dict):
@@ -345,69 +579,17 @@ def _build(data: Any, source: Source, legacy: bool) -> DockerConfig:
             )
         for key, value in helpers_obj.items():
             what = f"credHelpers[{without_userinfo(key)!r}]"
+            # "" stays: credHelpers[host] = "" routes host to this file's auths (as in Docker)
             helpers[key] = _expect_str(value, where, what, path, key)
     creds_store = _expect_str(store, where, "credsStore", path, None)
-    return DockerConfig(
+    config = DockerConfig(
         source,
-        auths=auths,
-        # "" stays: credHelpers[host] = "" routes host to this file's auths (as in Docker)
         cred_helpers=helpers,
         creds_store=creds_store or None,
         data=data,
     )
-
-
-def _parse_auths(obj: Any, where: str, path: Optional[str]) -> Dict[str, AuthEntry]:
-    if obj is None:
-        return {}
-    if not isinstance(obj, dict):
-        raise ConfigFormatError(
-            f"{where}: auths must be an object, not {_type_name(obj)}", path=path
-        )
-    entries: Dict[str, AuthEntry] = {}
-    for key, value in obj.items():
-        if type(value) is dict and len(value) == 1:
-            # {"auth": "..."}: what docker login writes, nearly every entry; decoded
-            # inline, anything unusual goes the general way below
-            auth = value.get("auth")
-            raw = _b64decode(auth) if type(auth) is str and auth else None
-            if raw is not None:
-                try:
-                    user, sep, secret = raw.decode().partition(":")
-                except UnicodeDecodeError:
-                    sep = ""
-                if sep and user and "\x00" not in secret:
-                    entries[key] = _new_entry(
-                        AuthEntry, (key, user, secret or None, None, None, None)
-                    )
-                    continue
-        if value is None:
-            entries[key] = AuthEntry(key)
-            continue
-        label = f"auths[{without_userinfo(key)!r}]"  # user info in a key is no one's business
-        if not isinstance(value, dict):
-            raise ConfigFormatError(
-                f"{where}: {label} must be an object, not {_type_name(value)}",
-                path=path,
-                key=key,
-            )
-        fields = _fields(value, _ENTRY_FIELD_SET)
-        for name in _ENTRY_FIELDS:  # the first field of the wrong type is the error
-            _expect_str(fields.get(name), where, f"{label}.{name}", path, key)
-        auth = fields.get("auth")
-        username: Optional[str] = fields.get("username")
-        password: Optional[str] = fields.get("password")
-        if auth:
-            username, password = decode_auth(auth, where=where, key=key, path=path)
-        entries[key] = AuthEntry(
-            key,
-            username=username or None,
-            password=password or None,
-            identity_token=fields.get("identitytoken") or None,
-            registry_token=fields.get("registrytoken") or None,
-            email=fields.get("email") or None,
-        )
-    return entries
+    config.auths = AuthEntries(auths_obj, config._decode)
+    return config
 
 
 #: The largest config file read (bytes); Docker configs are a few KiB.
@@ -487,13 +669,23 @@ def read_config_text(path: PathLike) -> Optional[str]:
         ) from None
 
 
-def load_file(path: PathLike, *, kind: str = "docker") -> DockerConfig:
-    """Load one config file. Missing or 0-byte: an empty config."""
-    p = Path(path)
-    legacy = kind == "legacy" or p.name == ".dockercfg"
-    source = Source("legacy" if legacy else kind, f"file:{p}", str(p))
-    text = read_config_text(p)
+def load_file(path: PathLike, *, kind: str = "docker", must_exist: bool = False) -> DockerConfig:
+    """Load one config file. Missing or 0-byte: an empty config.
+
+    ``must_exist``: a missing file is a :class:`ConfigNotFound` instead (for a config
+    named explicitly: ``config=PATH``, ``--config PATH``).
+    """
+    name = os.fspath(path)
+    legacy = kind == "legacy" or name.rpartition(os.sep)[2] == ".dockercfg"
+    source = Source("legacy" if legacy else kind, f"file:{name}", name)
+    text = read_config_text(name)
     if text is None:
+        if must_exist and not Path(name).exists():  # /dev/null exists, reads as empty
+            raise ConfigNotFound(
+                f"no such config file: {name} (a config named explicitly must exist;"
+                " leave it out to use the default locations)",
+                path=name,
+            )
         return DockerConfig(source)
     return parse_config_text(text, source, legacy=legacy)
 
@@ -577,3 +769,74 @@ def _iter_sources(sources: str, environ: Optional[Mapping[str, str]]) -> Iterato
             # containers/image ignores credsStore (container-libs#278)
             config.creds_store = None
             yield config
+
+
+# --- check: every entry of every source, not only the ones a lookup uses ----------------
+
+
+class CheckReport:
+    """What :func:`check_sources` found: one line per problem, per warning, per source."""
+
+    def __init__(self) -> None:
+        self.problems: List[str] = []  # each names the source, the line and the key
+        self.warnings: List[str] = []
+        self.checked: List[str] = []  # "<label>: <summary>" per source read
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _check_one(report: CheckReport, label: str, load: Callable[[], Optional[DockerConfig]]) -> None:
+    try:
+        config = load()
+    except ConfigError as exc:
+        report.problems.append(str(exc))
+        return
+    if config is None:
+        return
+    report.warnings.extend(config.warnings)
+    problems = config.problems()
+    report.problems.extend(str(exc) for exc in problems)
+    for raw, why in sorted(config.index.ignored.items()):
+        report.warnings.append(f"{label}: ignored key {without_userinfo(raw)!r}: {why}")
+    if config.is_empty and not config._text:
+        summary = "missing or empty (an empty config)"
+    else:
+        summary = (
+            f"{len(config.auths)} auths entries ({len(problems)} bad),"
+            f" {len(config.cred_helpers)} credHelpers, credsStore {config.creds_store!r}"
+        )
+    report.checked.append(f"{label}: {summary}")
+
+
+def check_sources(
+    config: Optional[PathLike] = None,
+    *,
+    sources: str = "docker",
+    environ: Optional[Mapping[str, str]] = None,
+) -> CheckReport:
+    """Read every source a lookup would read and decode every entry of each.
+
+    ``config``: only this file (it must exist); else the default sources
+    (``sources``: docker, containers or all). Unlike a lookup, a problem in one source
+    does not stop the others from being checked.
+    """
+    report = CheckReport()
+    if config is not None:
+        name = os.fspath(config)
+        _check_one(report, f"file:{name}", lambda: load_file(name, must_exist=True))
+        return report
+    if sources not in ("docker", "containers", "all"):
+        raise InvalidArgument(
+            f"sources must be 'docker', 'containers' or 'all', not {sources!r}"
+        )
+    if sources in ("docker", "all"):
+        _check_one(report, f"env:{ENV_AUTH_CONFIG}", lambda: load_env(environ))
+        path = docker_config_path(environ)
+        _check_one(report, f"file:{path}", lambda: load_file(path))
+    if sources in ("containers", "all"):
+        for auth_file in containers_auth_paths(environ):
+            load = functools.partial(load_file, auth_file, kind="containers")
+            _check_one(report, f"file:{auth_file}", load)
+    return report

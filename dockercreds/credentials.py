@@ -47,16 +47,14 @@ class Credentials:
         source: str = "",
         email: Optional[str] = None,
     ) -> None:
-        for name, value in (
-            ("server", server),
-            ("username", username),
-            ("password", password),
-            ("identity_token", identity_token),
-            ("registry_token", registry_token),
-            ("source", source),
-            ("email", email),
-        ):
-            object.__setattr__(self, name, value)
+        set_ = object.__setattr__  # unrolled: every lookup builds one
+        set_(self, "server", server)
+        set_(self, "username", username)
+        set_(self, "password", password)
+        set_(self, "identity_token", identity_token)
+        set_(self, "registry_token", registry_token)
+        set_(self, "source", source)
+        set_(self, "email", email)
 
     @classmethod
     def from_helper(cls, server: str, username: str, secret: str, *, source: str) -> Credentials:

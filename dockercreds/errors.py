@@ -9,7 +9,8 @@
     ├── InvalidCredentials (ValueError)   a username/secret that cannot be stored (empty, ':')
     ├── ConfigError                       a config source could not be used
     │   ├── ConfigSyntaxError (ValueError)    not JSON: ``.path`` ``.line`` ``.column``
-    │   ├── ConfigFormatError (ValueError)    wrong shape or bad entry: ``.path`` ``.key``
+    │   ├── ConfigFormatError (ValueError)    wrong shape or bad entry: ``.path`` ``.key`` ``.line``
+    │   ├── ConfigNotFound                    a config named explicitly does not exist
     │   └── ConfigWriteError                  a config file could not be written (or is refused)
     ├── HelperError                       an external docker-credential-<name> program failed
     │   ├── HelperNotInstalled                the program is not on PATH
@@ -51,6 +52,7 @@ __all__ = [
     "CommandError",
     "ConfigError",
     "ConfigFormatError",
+    "ConfigNotFound",
     "ConfigSyntaxError",
     "ConfigWriteError",
     "CredentialsNotFound",
@@ -127,11 +129,27 @@ class ConfigSyntaxError(ConfigError, ValueError):
 
 
 class ConfigFormatError(ConfigError, ValueError):
-    """A config file is JSON but a value has the wrong type or cannot be decoded."""
+    """A config file is JSON but a value has the wrong type or cannot be decoded.
 
-    def __init__(self, message: str, *, path: Optional[str], key: Optional[str] = None) -> None:
+    ``key`` is the raw ``auths``/``credHelpers`` key (None for the file's shape);
+    ``line`` the 1-based line of that key in the file, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Optional[str],
+        key: Optional[str] = None,
+        line: Optional[int] = None,
+    ) -> None:
         super().__init__(message, path=path)
         self.key = key
+        self.line = line
+
+
+class ConfigNotFound(ConfigError):
+    """A config file named explicitly (``config=``, ``--config``) does not exist."""
 
 
 class ConfigWriteError(ConfigError):

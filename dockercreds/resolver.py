@@ -29,7 +29,7 @@ import re
 import sys
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, List, Optional, Protocol, Union
+from typing import TYPE_CHECKING, Iterator, List, Optional, Protocol, Tuple, Union
 
 from ._log import debug_logger
 from .config import (
@@ -47,6 +47,7 @@ from .errors import (
 )
 from .registry import (
     HUB_DOMAIN,
+    HUB_KEY,
     helper_server,
     normalize_registry,
     without_userinfo,
@@ -137,11 +138,15 @@ def load_config(
 ) -> DockerConfig:
     """Load the Docker config file: ``path``, ``$DOCKER_CONFIG/config.json`` or ``~/.docker``.
 
+    A ``path`` that does not exist is a :class:`~dockercreds.errors.ConfigNotFound`; the
+    default location may be missing (an empty config).
+
     Lookups through the returned object ask each credential helper at most once per
     server per ``helper_cache_ttl`` seconds (default: ``DOCKERCREDS_HELPER_CACHE_TTL``,
     else 60; ``0`` asks every time). Answers are kept in memory only.
     """
-    config = load_file(path if path is not None else docker_config_path())
+    named = path is not None  # a config named explicitly must exist
+    config = load_file(path if path is not None else docker_config_path(), must_exist=named)
     if helper_cache_ttl is not None:
         from .helper_cache import cache_for
 
@@ -158,7 +163,7 @@ def iter_configs(
     elif isinstance(config, DockerConfig):
         yield config
     else:
-        yield load_file(config)
+        yield load_file(config, must_exist=True)  # named explicitly: it must exist
 
 
 _MISSING_WARNED: set[str] = set()  # helpers HelperNotInstalledWarning was given for
@@ -288,8 +293,7 @@ def _entry_credentials(config: DockerConfig, match: Match) -> Credentials:
             email=entry.email,
             source=config.source.label,
         )
-    assert isinstance(creds, Credentials)  # noqa: S101 - the memo holds nothing else
-    return creds
+    return creds  # type: ignore[return-value]  # the memo holds nothing else
 
 
 def _helper_cache(config: DockerConfig, given: Optional[HelperCache]) -> HelperCache:
@@ -449,6 +453,13 @@ def get_credentials(
             kind="registry_not_image",
             text=image,
         )
+    if type(config) is DockerConfig and _no_store(config):
+        creds = config.answers.get(("image", image), _UNKNOWN)
+        if creds is _UNKNOWN:
+            ref = _parse_image(image)
+            creds = resolve(normalize_registry(ref.domain), ref.path, config=config)
+            _remember(config, ("image", image), creds)
+        return creds  # type: ignore[no-any-return]
     ref = _parse_image(image)
     return resolve(
         normalize_registry(ref.domain),
@@ -472,6 +483,12 @@ def get_registry_credentials(
 
     ``strict`` and ``helper_cache``: as for :func:`resolve`.
     """
+    if type(config) is DockerConfig and _no_store(config):
+        creds = config.answers.get(registry, _UNKNOWN)
+        if creds is _UNKNOWN:
+            creds = _auths_answer(config, normalize_registry(registry))
+            _remember(config, registry, creds)
+        return creds  # type: ignore[no-any-return]
     return resolve(
         normalize_registry(registry),
         "",
@@ -480,6 +497,64 @@ def get_registry_credentials(
         strict=strict,
         helper_cache=helper_cache,
     )
+
+
+# --- repeated lookups on a loaded config (issue 12) -------------------------------------
+# When no credential store takes part (no credHelpers, no credsStore), the answer for a
+# registry or image depends on the loaded config alone: it is computed once and kept on
+# the config (DockerConfig.answers). Answers that involve a helper are never kept here.
+
+#: Distinct registries/images remembered per loaded config; past this it starts over.
+ANSWERS_LIMIT = 4096
+_UNKNOWN = object()
+
+
+def _no_store(config: DockerConfig) -> bool:
+    """No store takes part in this config's lookups, and no one is logging them."""
+    return (
+        not config.cred_helpers
+        and not config.creds_store
+        and debug_logger(__name__) is None  # DEBUG logs go the traced way, step by step
+    )
+
+
+def _auths_answer(config: DockerConfig, host: str) -> Optional[Credentials]:
+    """What :func:`resolve` answers for a whole registry from a config with no store.
+
+    A key in canonical form (``host[:port]``; ``https://index.docker.io/v1/`` for Docker
+    Hub) beats every other spelling of its place (DESIGN.md "Keys"), so when it is there
+    the answer needs no key index: a large config answers its first lookups without
+    reading every key. Otherwise the index decides, as in :func:`resolve`.
+    """
+    raw = HUB_KEY if host == HUB_DOMAIN else host
+    auths = config.auths
+    if raw in auths.raw:
+        entry = auths[raw]  # a bad entry raises here, as through the index
+    else:
+        match = config.index.lookup(host, "")
+        if match is None:
+            return None
+        raw, entry = match.key, match.entry
+    if not (entry.username or entry.password or entry.identity_token or entry.registry_token):
+        return None  # {}: the store holds it, and there is no store
+    return Credentials(
+        raw,
+        username=entry.username,
+        password=entry.password,
+        identity_token=entry.identity_token,
+        registry_token=entry.registry_token,
+        email=entry.email,
+        source=config.source.label,
+    )
+
+
+def _remember(
+    config: DockerConfig, what: Union[str, Tuple[str, str]], creds: Optional[Credentials]
+) -> None:
+    answers = config.answers
+    if len(answers) >= ANSWERS_LIMIT:
+        answers.clear()
+    answers[what] = creds
 
 
 _DIGEST_SUFFIX = re.compile(r"@[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-fA-F]{32,}")

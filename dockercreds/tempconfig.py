@@ -302,6 +302,10 @@ def _user_sources(env: Mapping[str, str]) -> Tuple[DockerConfig, List[DockerConf
     """The user's Docker config and the files podman reads, best first (read only)."""
     docker = load_file(docker_config_path(env))
     containers = [load_file(p, kind="containers") for p in containers_auth_paths(env)]
+    for config in (docker, *containers):
+        # entries are decoded when first used; a bad one stops us before anything exists
+        for problem in config.problems():
+            raise problem
     return docker, [*containers, docker]
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import List
+from typing import Callable, List
 
 import pytest
 
 from benchmarks import bench_config, bench_reference, helper_latency
-from benchmarks.common import fmt_ratio, fmt_time
+from benchmarks.common import fmt_ratio, fmt_time, rotated
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -122,16 +122,57 @@ def test_config_lookups_are_a_fixed_mix_of_hits_and_misses() -> None:
     assert len(pairs) == 100
     assert sum(hit for _, hit in pairs) == 75
     assert pairs == bench_config.lookups(1_000)  # deterministic
+    hits = bench_config.lookups(1_000, workload="hits")
+    assert len(hits) == 100 and all(hit for _, hit in hits)
+
+
+@pytest.mark.parametrize(
+    ("form", "size", "ours", "peer", "floor", "target", "ok"),
+    [
+        ("host", 10, 1.0, 2.0, 0.1, ">= 2x faster", True),
+        ("host", 10, 1.0, 1.9, 0.1, ">= 2x faster", False),
+        ("host", 1_000, 1.0, 2.0, 0.5, ">= 2x faster, <= 2x floor", True),
+        ("host", 1_000, 1.0, 3.0, 0.49, ">= 2x faster, <= 2x floor", False),
+        ("url", 1_000, 1.0, 9.9, 0.9, ">= 10x faster, <= 2x floor", False),
+        ("url", 1_000, 1.0, 10.0, 0.9, ">= 10x faster, <= 2x floor", True),
+        ("url", 10_000, 1.0, 2.0, 0.5, ">= 2x faster, <= 2x floor", True),
+    ],
+)
+def test_config_targets(
+    form: str, size: int, ours: float, peer: float, floor: float, target: str, ok: bool
+) -> None:
+    assert bench_config.judge(form, size, ours, peer, floor) == (target, ok)
+
+
+def test_rotated_runs_every_function_each_round_in_turn() -> None:
+    calls: List[str] = []
+
+    def fn(name: str) -> Callable[[], float]:
+        def run() -> float:
+            calls.append(name)
+            return 1.0
+
+        return run
+
+    out = rotated([fn("a"), fn("b"), fn("c")], 3)
+    assert out == [[1.0] * 3] * 3
+    assert calls == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
+
+
+def test_config_floor_reads_the_file(tmp_path: Path) -> None:
+    path = bench_config.write_config(tmp_path, 10, "url")
+    assert bench_config.floor_fn(path)() > 0
 
 
 def test_config_both_sides_find_the_same_entries(tmp_path: Path) -> None:
     pytest.importorskip("docker")
     for form in bench_config.FORMS:
         path = bench_config.write_config(tmp_path, 10, form)
-        hosts = [h for h, _ in bench_config.lookups(10)]
-        _, ours = bench_config.ours_fn(path, hosts)()
-        _, peer = bench_config.peer_fn(path, hosts)()
-        assert ours == peer == 75
+        for workload, expect in (("mixed", 75), ("hits", 100)):
+            hosts = [h for h, _ in bench_config.lookups(10, workload=workload)]
+            _, ours = bench_config.ours_fn(path, hosts)()
+            _, peer = bench_config.peer_fn(path, hosts)()
+            assert ours == peer == expect
 
 
 def test_reference_corpus_is_accepted_by_both_parsers() -> None:

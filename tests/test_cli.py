@@ -384,3 +384,74 @@ def test_verbose_logs_the_lookup_on_stderr(
     # the handler is removed afterwards: a run without -v logs nothing
     code, _, err = run(capsys, *args)
     assert (code, err) == (0, "")
+# --- check (issue 12: entries are decoded when used; check decodes them all) -----------
+
+
+def test_check_reports_every_bad_entry_with_file_line_and_key(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(
+        '{"auths": {\n'
+        f' "a.io": {{"auth": "{b64("u:p")}"}},\n'
+        ' "b.io": {"auth": "!!not-base64-S3CRET"},\n'
+        ' "https://u:S3CRET@c.io": 5\n'
+        '}, "credHelpers": {"x.io/p": "pass"}}'
+    )
+    code, out, err = run(capsys, "check", "--config", str(path))
+    assert code == 1
+    problems = [ln for ln in out.splitlines() if ln.startswith("problem: ")]
+    assert problems == [
+        f"problem: file:{path}: line 3: auths['b.io'].auth is not valid base64"
+        " (expected base64 of 'username:password'; log in again to rewrite it)",
+        f"problem: file:{path}: line 4: auths['https://***@c.io'] must be an object,"
+        " not number",
+    ]
+    assert f"checked file:{path}: 3 auths entries (2 bad)" in out
+    assert "ignored key 'x.io/p'" in err  # a warning: does not fail the check
+    assert "S3CRET" not in out + err
+    # a lookup of a good entry works all the same
+    code, out, _ = run(capsys, "get", "a.io", "--config", str(path))
+    assert code == 0 and json.loads(out)["Username"] == "u"
+
+
+def test_check_clean_and_missing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"auths": {"a.io": {"auth": b64("u:p")}}}))
+    code, out, err = run(capsys, "check", "--config", str(path))
+    assert (code, err) == (0, "")
+    assert out == f"checked file:{path}: 1 auths entries (0 bad), 0 credHelpers, credsStore None\n"
+    code, out, err = run(capsys, "check", "--config", str(tmp_path / "nope.json"))
+    assert code == 1
+    assert out == f"problem: no such config file: {tmp_path / 'nope.json'} (a config named" \
+        " explicitly must exist; leave it out to use the default locations)\n"
+
+
+def test_check_default_sources_go_on_after_a_bad_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_AUTH_CONFIG", '{"auths": {"x": Infinity}}')
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    (tmp_path / "config.json").write_text('{"auths": {"a.io": {"auth": "!!"}}}')
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(tmp_path / "auth.json"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    code, out, _ = run(capsys, "check", "--containers")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0].startswith("checked file:")  # the env source failed to load
+    assert any("env:DOCKER_AUTH_CONFIG: not valid JSON at line 1, column 17: Infinity" in ln
+               for ln in lines)
+    assert any(f"file:{tmp_path / 'config.json'}: line 1: auths['a.io'].auth" in ln
+               for ln in lines)
+    assert f"checked file:{tmp_path / 'auth.json'}: missing or empty" in out
+
+
+@pytest.mark.parametrize("command", ["get", "explain"])
+def test_named_config_that_does_not_exist_is_an_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str
+) -> None:
+    missing = tmp_path / "nope.json"
+    code, _, err = run(capsys, command, "quay.io", "--config", str(missing))
+    assert code == 1
+    assert f"no such config file: {missing}" in err
+    assert "Traceback" not in err

@@ -88,6 +88,7 @@ def test_token_loopback_falls_back_to_http(
 def test_token_remote_http_only_with_insecure(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    (tmp_path / "none.json").write_text("{}")  # a --config that is named must exist
     responses.add(
         "GET", "https://reg.example:5000/v2/", body=requests.exceptions.ConnectionError("refused")
     )

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import sys
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Callable, Dict, List, Optional
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dockercreds.config import (
+    DockerConfig,
     Source,
     containers_auth_paths,
     decode_auth,
@@ -26,6 +28,7 @@ from dockercreds.config import (
 from dockercreds.errors import (
     ConfigError,
     ConfigFormatError,
+    ConfigNotFound,
     ConfigSyntaxError,
     DockerCredsError,
     InvalidArgument,
@@ -108,25 +111,50 @@ def test_bom_has_a_hint(tmp_path: Path) -> None:
 
 # --- shapes --------------------------------------------------------------------------
 
-FORMAT_ERRORS = [
+def parse_and_use(obj: Any) -> Any:
+    """Parse, then decode every auths entry (entries are decoded when first used)."""
+    config = parse(obj)
+    for key in config.auths:
+        config.auths[key]
+    return config
+
+
+# The file's shape is checked at load ...
+SHAPE_ERRORS = [
     ([], "top level must be a JSON object, not array", None),
     ({"auths": []}, "auths must be an object, not array", None),
-    ({"auths": {"quay.io": "abc"}}, "auths['quay.io'] must be an object, not string", "quay.io"),
-    ({"auths": {"quay.io": {"auth": 5}}}, "auths['quay.io'].auth must be a string", "quay.io"),
-    ({"auths": {"q": {"username": []}}}, "auths['q'].username must be a string", "q"),
     ({"credHelpers": []}, "credHelpers must be an object", None),
     ({"credHelpers": {"q": 1}}, "credHelpers['q'] must be a string", "q"),
     ({"credsStore": {}}, "credsStore must be a string, not object", None),
 ]
+# ... an auths entry when it is used (a lookup, explain, check)
+ENTRY_ERRORS = [
+    ({"auths": {"quay.io": "abc"}}, "auths['quay.io'] must be an object, not string", "quay.io"),
+    ({"auths": {"quay.io": {"auth": 5}}}, "auths['quay.io'].auth must be a string", "quay.io"),
+    ({"auths": {"q": {"username": []}}}, "auths['q'].username must be a string", "q"),
+]
 
 
-@pytest.mark.parametrize(("obj", "message", "key"), FORMAT_ERRORS)
-def test_format_errors(obj: Any, message: str, key: str | None) -> None:
+@pytest.mark.parametrize(("obj", "message", "key"), SHAPE_ERRORS)
+def test_shape_errors_at_load(obj: Any, message: str, key: str | None) -> None:
     with pytest.raises(ConfigFormatError) as info:
         parse(obj)
     assert message in str(info.value)
     assert "file:/etc/x.json" in str(info.value)
     assert info.value.key == key
+
+
+@pytest.mark.parametrize(("obj", "message", "key"), ENTRY_ERRORS)
+def test_entry_errors_when_the_entry_is_used(obj: Any, message: str, key: str) -> None:
+    config = parse(obj)  # loading does not decode entries
+    assert key in config.auths
+    for _ in range(2):  # reported every time it is asked for
+        with pytest.raises(ConfigFormatError) as info:
+            config.auths[key]
+        assert message in str(info.value)
+        assert str(info.value).startswith("file:/etc/x.json: line 1: ")
+        assert (info.value.key, info.value.line, info.value.path) == (key, 1, "/etc/x.json")
+    assert [(e.key, str(e)) for e in config.problems()] == [(key, str(info.value))]
 
 
 AUTH_ERRORS = [
@@ -140,13 +168,41 @@ AUTH_ERRORS = [
 @pytest.mark.parametrize(("auth", "message"), AUTH_ERRORS)
 def test_bad_auth_names_file_and_key_and_hides_secret(auth: str, message: str) -> None:
     with pytest.raises(ConfigFormatError) as info:
-        parse({"auths": {"quay.io/org": {"auth": auth}}})
+        parse_and_use({"auths": {"quay.io/org": {"auth": auth}}})
     text = str(info.value)
     assert message in text
     assert "auths['quay.io/org'].auth" in text
     assert "file:/etc/x.json" in text
     assert "secretvalue" not in text
     assert auth not in text
+
+
+def test_bad_entries_do_not_fail_the_load_and_are_found_by_line() -> None:
+    good, bad = b64("u:p"), "!!!"
+    text = json.dumps(
+        {"auths": {"a.io": {"auth": good}, "b.io": {"auth": bad}, "c.io": [], "d.io": {}}},
+        indent=1,
+    )
+    config = parse(text)
+    assert config.auths["a.io"].username == "u"
+    assert config.auths["d.io"].is_empty
+    problems = config.problems()
+    assert [(e.key, e.line) for e in problems] == [("b.io", 6), ("c.io", 9)]
+    assert "line 6: auths['b.io'].auth is not valid base64" in str(problems[0])
+    assert "line 9: auths['c.io'] must be an object, not array" in str(problems[1])
+    # the index is built without decoding: a lookup of another host still works
+    match = config.index.lookup("a.io")
+    assert match is not None and match.entry.username == "u"
+    with pytest.raises(ConfigFormatError, match=r"b\.io"):
+        config.index.lookup("b.io")
+
+
+def test_line_of_the_last_duplicate_key() -> None:
+    good = b64("u:p")
+    text = '{"auths": {\n"k": {"auth": "' + good + '"},\n"k": {"auth": "!!"}\n}}'
+    with pytest.raises(ConfigFormatError) as info:
+        parse(text).auths["k"]
+    assert info.value.line == 3
 
 
 USERINFO_KEY = "https://user:S3CR3T-xyz@quay.io"
@@ -164,7 +220,7 @@ USERINFO_KEY = "https://user:S3CR3T-xyz@quay.io"
 )
 def test_format_errors_hide_user_info_of_the_key(obj: Any) -> None:
     with pytest.raises(ConfigFormatError) as info:
-        parse(obj)
+        parse_and_use(obj)
     assert "S3CR3T" not in str(info.value)
     assert "https://***@quay.io" in str(info.value)
     assert info.value.key == USERINFO_KEY  # the attribute keeps the raw key
@@ -446,3 +502,123 @@ def test_oversized_file_is_refused(tmp_path: Path) -> None:
     assert info.value.path == str(path)
     path.write_bytes(b'{"auths": {}}'.ljust(MAX_CONFIG_BYTES))  # at the limit: read
     assert load_file(path).is_empty
+
+
+# --- JSON limits: a typed error naming the source, never another exception (issue 10 #7) --
+
+DEEP = "[" * 100_000 + "]" * 100_000
+BIG_INT = "1" * 5_000
+
+LIMITS = [
+    # text, what the message says, (line, column) of the culprit
+    ('{"auths": {}, "x": NaN}', "NaN is not a JSON value", (1, 20)),
+    ('{"x": [1,\n  Infinity]}', "Infinity is not a JSON value", (2, 3)),
+    ('{"x": -Infinity}', "-Infinity is not a JSON value", (1, 7)),
+    ('{"auths": {"q": {"x": ' + DEEP + "}}}", "nested 100,002 levels deep", None),
+    ('{"x":\n ' + BIG_INT + "}", "5,000 digits (the limit is 4,300)", (2, 2)),
+]
+
+
+@pytest.mark.parametrize(("text", "message", "where"), LIMITS)
+def test_json_limits_are_syntax_errors(
+    tmp_path: Path, text: str, message: str, where: Any
+) -> None:
+    if "nested" in message:
+        message = "levels deep, too deep to read"
+    path = tmp_path / "config.json"
+    path.write_text(text)
+    loads: List[Callable[[], Optional[DockerConfig]]] = [
+        lambda: load_file(path),
+        lambda: load_env({"DOCKER_AUTH_CONFIG": text}),
+    ]
+    for load in loads:
+        with pytest.raises(ConfigSyntaxError) as info:
+            load()
+        assert message in str(info.value)
+        assert str(info.value).startswith((f"file:{path}: ", "env:DOCKER_AUTH_CONFIG: "))
+        if where is not None:
+            assert (info.value.line, info.value.column) == where
+            assert f"at line {where[0]}, column {where[1]}" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"auths": {"q": {"auth": "NaN Infinity"}}, "x": "NaN"}',  # in strings: just text
+        '{"x": "\\ud83d\\ude00 is one character"}',  # a surrogate pair
+        '{"x": "\\\\ud800 is a backslash and text"}',
+        '{"x": ' + "9" * 4_300 + "}",  # at the limit
+        '{"x": 1e400, "y": ' + "[" * 200 + "]" * 200 + "}",  # 1e400 is a number (Go too)
+    ],
+)
+def test_json_at_the_limits_is_read(text: str) -> None:
+    assert isinstance(parse(text), DockerConfig)
+
+
+def test_env_with_bytes_that_are_not_utf8() -> None:
+    # os.environ hands invalid UTF-8 over as lone surrogates (surrogateescape)
+    text = b'{"auths": {"q\xff": {}}}'.decode("utf-8", "surrogateescape")
+    with pytest.raises(ConfigSyntaxError, match="env:DOCKER_AUTH_CONFIG: not UTF-8 text at line 1"):
+        load_env({"DOCKER_AUTH_CONFIG": text})
+
+
+JSONISH = st.lists(
+    st.sampled_from(
+        ['{', '}', '[', ']', ',', ':', '"auths"', '"auth"', '"credHelpers"', '"credsStore"',
+         '"q.io"', '"https://q.io/v2/"', '"q.io/org"', 'null', '1', '-0.5e3', 'NaN', 'Infinity',
+         '-Infinity', '"\\ud800"', '"\\udc00"', '"\\ud83d\\ude00"', '"dTpw"', '"!!"', '"\\\\"',
+         "9" * 4_400, "[" * 3_000, " ", "\n", "{}", '{"auth": "dTpw"}', '{"Auth": "x", "auth": 1}']
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(
+    JSONISH,
+    st.text(alphabet=st.characters(blacklist_categories=()), max_size=60),
+))
+def test_any_text_gives_a_config_or_a_typed_error(text: str) -> None:
+    """Loading, every entry, the index and check: a DockerConfig or a ConfigError."""
+    loads: List[Callable[[], Optional[DockerConfig]]] = [
+        lambda: parse_config_text(text, SRC),
+        lambda: load_env({"DOCKER_AUTH_CONFIG": text}),
+    ]
+    for load in loads:
+        try:
+            config = load()
+            if config is None:
+                continue
+            assert isinstance(config, DockerConfig)
+            config.problems()
+            for key in list(config.auths):
+                try:
+                    config.auths[key]
+                except ConfigFormatError as exc:
+                    assert exc.key == key
+            index = config.index
+            for host in list(index.hosts)[:5]:
+                try:
+                    index.lookup(host, "a/b")
+                except ConfigFormatError:
+                    pass
+        except ConfigError:
+            pass
+
+
+# --- a config named explicitly must exist (issue 14) ------------------------------------
+
+
+def test_named_config_must_exist(tmp_path: Path) -> None:
+    missing = tmp_path / "nope" / "config.json"
+    assert load_file(missing).is_empty  # default locations may be missing
+    with pytest.raises(ConfigNotFound) as info:
+        load_file(missing, must_exist=True)
+    assert str(info.value).startswith(f"no such config file: {missing}")
+    assert info.value.path == str(missing)
+    assert isinstance(info.value, ConfigError)
+    empty = tmp_path / "empty.json"
+    empty.write_text("")
+    assert load_file(empty, must_exist=True).is_empty  # exists: 0 bytes is empty, as Docker
+    if Path(os.devnull).exists():
+        assert load_file(os.devnull, must_exist=True).is_empty  # "no config", named

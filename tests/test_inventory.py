@@ -407,9 +407,14 @@ def test_cli_table_and_json(tmp_path: Path, stores: Dict[str, FakeStore]) -> Non
 
 
 def test_cli_empty_and_bad_config(tmp_path: Path, stores: Dict[str, FakeStore]) -> None:
-    code, out, _ = run_cli("list", "--config", str(tmp_path / "missing.json"))
+    empty = tmp_path / "empty.json"
+    empty.write_text("")  # a 0-byte file is an empty config, as in Docker
+    code, out, _ = run_cli("list", "--config", str(empty))
     assert (code, out) == (0, "REGISTRY  USERNAME  SECRET  SOURCE  STATUS\n(no credentials)\n")
-    assert json.loads(run_cli("list", "--config", str(tmp_path / "m.json"), "--json")[1]) == []
+    assert json.loads(run_cli("list", "--config", str(empty), "--json")[1]) == []
+    # a --config that names no file is a mistake, not an empty config
+    code, out, err = run_cli("list", "--config", str(tmp_path / "missing.json"))
+    assert (code, out) == (1, "") and "no such config file" in err and err.count("\n") == 1
     bad = tmp_path / "bad.json"
     bad.write_text('{"auths": ')
     code, out, err = run_cli("list", "--config", str(bad))

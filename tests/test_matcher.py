@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dockercreds import matcher
 from dockercreds.config import DockerConfig, Source, parse_config_text
 from dockercreds.matcher import KeyIndex
 from dockercreds.registry import HUB_KEY, normalize_registry
@@ -510,3 +512,61 @@ def test_lookup_equals_brute_force(keys: List[str], data: st.DataObject) -> None
             assert got[0] == expected, f"{host}/{path} with keys {keys}"
     for raw in keys:
         assert (raw in index_a.ignored) == (_ref_understand(raw) is None), raw
+
+
+# ------------------------------------------------------- bulk reading of keys, structure
+
+KEY_PARTS = st.sampled_from(
+    ["quay.io", "docker.io", "index.docker.io", "registry-1.docker.io", "h:5000", "h:123456",
+     "Quay.io", "a-b.c_d", "", "localhost", "[::1]:5000", "u:p@q.io", "q.io/org", "q.io#x",
+     "q.io?y", "h:", "ü.io"]
+)
+KEY_SHAPES = st.tuples(
+    st.sampled_from(["", "https://", "http://", "ftp://"]),
+    KEY_PARTS,
+    st.sampled_from(["", "/", "/v2/", "/v1/", "/org/app", "\n"]),
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(KEY_SHAPES, max_size=8), st.booleans())
+def test_bulk_key_reading_equals_one_by_one(keys: List[str], same_form: bool) -> None:
+    """The bulk reader and the per-key reader give every key the same host."""
+    if same_form and keys:  # what large configs look like: one form for every key
+        keys = [k for k in keys if k.startswith(("http://", "https://"))] or [
+            k for k in keys if "://" not in k
+        ]
+    bulk = matcher._bulk_hosts(keys)
+    if bulk is None:
+        return
+    for raw, host in zip(keys, bulk):
+        key = matcher._parse_key(raw)
+        assert (key.host, key.path) == (host, ""), raw
+
+
+def test_bulk_reading_is_used_for_one_form() -> None:
+    assert matcher._bulk_hosts(["a.io", "b.io:5000", "docker.io"]) == ["a.io", "b.io:5000",
+                                                                        "docker.io"]
+    urls = ["https://a.io/v2/", "http://b.io", "https://index.docker.io/v1/"]
+    assert matcher._bulk_hosts(urls) == ["a.io", "b.io", "docker.io"]
+    for keys in (["a.io", "https://b.io"], ["a.io/org"], ["A.io"], ["a.io\n"], [""],
+                 ["https://a.io:123456"], ["https://u@a.io"]):
+        assert matcher._bulk_hosts(keys) is None, keys
+
+
+def _imports(module: str) -> List[str]:
+    import ast
+
+    path = Path(matcher.__file__).with_name(f"{module}.py")
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            found.append(node.module or "")
+    return found
+
+
+def test_data_flows_one_way_config_to_index() -> None:
+    # issue 12: no cycle between config and matcher, counting TYPE_CHECKING and
+    # function-level imports (ast.walk sees them all)
+    assert "config" not in _imports("matcher")
+    assert "matcher" not in _imports("entry") and "config" not in _imports("entry")

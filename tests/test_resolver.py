@@ -28,12 +28,14 @@ import dockercreds
 from dockercreds.config import DockerConfig
 from dockercreds.credentials import Credentials
 from dockercreds.errors import (
+    ConfigError,
     ConfigFormatError,
+    ConfigNotFound,
     ConfigSyntaxError,
     HelperFailed,
     HelperNotInstalled,
 )
-from dockercreds.registry import HUB_KEY
+from dockercreds.registry import HUB_KEY, normalize_registry
 from dockercreds.resolver import (
     Trace,
     get_credentials,
@@ -356,19 +358,23 @@ def test_case_15_empty_file_is_an_empty_config(env: Env, content: bytes) -> None
     assert get_credentials("quay.io/x") is None
 
 
-def test_case_15_bad_base64_in_any_entry_is_an_error(env: Env) -> None:
-    # DESIGN.md "`auth` field": every entry is decoded at load (as Docker and ggcr), so a
-    # bad value breaks the file even when another entry is asked for; c/image tolerates it.
+def test_case_15_bad_base64_is_an_error_when_its_entry_is_used(env: Env) -> None:
+    # Entries are decoded when a lookup first uses them (issue 12: loads at the JSON
+    # floor): a bad value is an error naming the file, key and line for the lookup that
+    # uses it (and for `dockercreds check`), not for lookups of other registries.
     path = write_json(
         env.tmp / "c.json",
         {"auths": {"quay.io": entry("u", "p"), "broken.io": {"auth": "!!not base64!!"}}},
     )
+    creds = get_credentials("quay.io/x", config=path)
+    assert creds is not None and creds.username == "u"
     with pytest.raises(ConfigFormatError) as info:
-        get_credentials("quay.io/x", config=path)
+        get_credentials("broken.io/x", config=path)
     assert info.value.path == str(path)
     assert info.value.key == "broken.io"
     assert str(path) in str(info.value)
     assert "broken.io" in str(info.value)
+    assert info.value.line == 6  # write_json indents: quay.io takes lines 3-5
 
 
 @pytest.mark.parametrize("auth", [b64("nocolon"), b64(":password-only")])
@@ -388,9 +394,18 @@ def test_invalid_json_is_an_error_never_empty(env: Env) -> None:
     assert info.value.line == 1
 
 
-def test_missing_file_is_empty(env: Env) -> None:
-    assert get_credentials("quay.io/x", config=env.tmp / "nope.json") is None
+def test_missing_default_file_is_empty_but_a_named_one_is_an_error(env: Env) -> None:
     assert get_credentials("quay.io/x") is None  # no config.json at all
+    missing = env.tmp / "nope.json"
+    for call in (
+        lambda: get_credentials("quay.io/x", config=missing),
+        lambda: get_registry_credentials("quay.io", config=str(missing)),
+        lambda: load_config(missing),
+    ):
+        with pytest.raises(ConfigNotFound, match=r"no such config file: .*nope\.json") as info:
+            call()
+        assert isinstance(info.value, ConfigError)
+        assert info.value.path == str(missing)
 
 
 # --------------------------------------------------------------------------- precedence
@@ -1264,3 +1279,53 @@ def test_oracle_skopeo_namespaces(
     authfile = write_json(tmp_path / "auth.json", {"auths": _oracle_entries(registry, spec)})
     ours = get_credentials(registry.image, config=authfile)
     assert _skopeo_pulls(authfile, registry, registry.image) == _ours_right(ours, registry)
+
+
+# ------------------------------------------------- repeated lookups on a loaded config
+
+
+MEMO_KEYS = [
+    "quay.io", "https://quay.io/v2/", "http://quay.io", "Quay.io", "quay.io/org",
+    "https://index.docker.io/v1/", "docker.io", "registry-1.docker.io", "localhost:5000",
+    "https://localhost:5000", "gcr.io", "https://gcr.io/v1/",
+]
+MEMO_ASKS = ["quay.io", "QUAY.IO", "https://quay.io/", "docker.io", "index.docker.io",
+             "localhost:5000", "localhost", "gcr.io", "nope.io"]
+
+
+@pytest.mark.parametrize("start", range(0, len(MEMO_KEYS), 3))
+def test_loaded_config_answers_as_resolve_does(start: int, tmp_path: Path) -> None:
+    """The memoized path (config with no store) gives what resolve() gives, every time."""
+    keys = MEMO_KEYS[start:] + MEMO_KEYS[:start]
+    data = {"auths": {k: entry("u", f"pw-{k}") for k in keys}}
+    path = write_json(tmp_path / "c.json", data)
+    cfg = load_config(path)
+    fresh = load_config(path)
+    for ask in MEMO_ASKS * 2:
+        got = get_registry_credentials(ask, config=cfg)
+        want = resolve(normalize_registry(ask), "", config=fresh)
+        assert (got and (got.server, got.password, got.source)) == (
+            want and (want.server, want.password, want.source)
+        ), ask
+    assert get_registry_credentials("quay.io", config=cfg) is get_registry_credentials(
+        "quay.io", config=cfg
+    )  # answered from the loaded config
+
+
+def test_loaded_config_with_a_store_asks_the_store_each_time(env: Env) -> None:
+    env.helper("store", {"quay.io": ("s-user", "s-secret")})
+    cfg = load_config(env.docker({"credsStore": "store", "auths": {"quay.io": {}}}))
+    assert cfg.answers == {}
+    for _ in range(2):
+        creds = get_registry_credentials("quay.io", config=cfg)
+        assert creds is not None and creds.username == "s-user"
+    assert cfg.answers == {}  # helper answers are never kept in the config's memo
+    assert len(env.calls("get")) >= 1
+
+
+def test_bad_entry_is_reported_on_every_lookup_not_memoized(tmp_path: Path) -> None:
+    path = write_json(tmp_path / "c.json", {"auths": {"quay.io": {"auth": "!!"}}})
+    cfg = load_config(path)
+    for _ in range(2):
+        with pytest.raises(ConfigFormatError, match=r"auths\['quay\.io'\]\.auth"):
+            get_registry_credentials("quay.io", config=cfg)
