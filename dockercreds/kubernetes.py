@@ -579,6 +579,8 @@ def parse_request(data: str) -> CredentialProviderRequest:
             "the CredentialProviderRequest on stdin is not JSON"
             f" ({exc.msg} at line {exc.lineno} column {exc.colno})"
         ) from None
+    except KubernetesError:
+        raise
     except ValueError as exc:  # e.g. a number Python refuses to convert
         raise KubernetesError(
             f"the CredentialProviderRequest on stdin cannot be read ({type(exc).__name__})"
