@@ -202,6 +202,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
+    except Exception as exc:  # the last resort, outside run()'s own guard: never a traceback
+        try:
+            _write(sys.stdout, _one_line(exc) + "\n")
+        except Exception:  # noqa: S110 - stdout itself is gone; the status still says it
+            pass
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -145,3 +145,16 @@ def test_real_helper_runs(tmp_path: Path, action: str, stdin: bytes) -> None:
            "DOCKERCREDS_KEYRING_INDEX": str(tmp_path / "index.json")}
     result = run_subprocess("dockercreds.helper_main", [action], stdin=stdin, timeout=60, env=env)
     check_helper(result)
+
+
+def test_cli_guard_is_detected(monkeypatch: pytest.MonkeyPatch) -> None:
+    """If a bug reaches cli.main's last resort, check_program fails: the guard hides nothing."""
+
+    def bug(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("x")
+
+    monkeypatch.setattr("dockercreds.resolver.resolve", bug)
+    result = run_cli(["get", "quay.io"])
+    assert result.code == 1 and result.err.startswith("dockercreds: internal error: ")
+    with pytest.raises(AssertionError, match="last-resort guard"):
+        check_program(result)

@@ -112,3 +112,22 @@ def test_argv(memory: Dict[Tuple[str, str], str], argv: list[str]) -> None:
     result = run_helper(argv, b"quay.io\n")
     assert result.code in (0, 1)
     assert "Traceback" not in result.out + result.err
+
+
+def test_main_guard_is_one_line_and_detected(
+    monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    """helper_main.main's last resort: one line, exit 1, and check_helper flags it."""
+    from dockercreds import helper_main
+    from tests.fuzz.common import Result
+
+    def bug(*args: Any) -> int:
+        raise KeyError("S3cr3t-Fz9q-p4ss")
+
+    monkeypatch.setattr(helper_main, "run", bug)
+    assert helper_main.main(["get"]) == 1
+    out, err = capsysbinary.readouterr()
+    assert out.count(b"\n") == 1 and b"internal error (KeyError)" in out
+    assert b"S3cr3t" not in out and err == b""
+    with pytest.raises(AssertionError, match="internal error"):
+        check_helper(Result(1, out.decode(), ""))
