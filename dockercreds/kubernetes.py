@@ -548,6 +548,24 @@ def _parse_int(text: str) -> int:
     return int(text)
 
 
+#: Deepest nesting accepted in a request (kubelet's are 3 levels deep). Python's own
+#: limit depends on the version (3.9 fails near 1,000 levels, 3.13 near 10,000 or more).
+_MAX_DEPTH = 64
+
+
+def _too_deep(obj: Any, limit: int = _MAX_DEPTH) -> bool:
+    """True when ``obj`` nests containers more than ``limit`` levels (no recursion)."""
+    stack = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > limit:
+                return True
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def _shown(value: Any) -> str:
     """A request value for a message: its repr, clipped (never a whole document)."""
     if isinstance(value, (dict, list)):
@@ -568,12 +586,14 @@ def parse_request(data: str) -> CredentialProviderRequest:
             ' writes {"apiVersion":"credentialprovider.kubelet.k8s.io/v1",'
             '"kind":"CredentialProviderRequest","image":"..."}'
         )
+    too_deep = KubernetesError(
+        "the CredentialProviderRequest on stdin is nested too deeply to be a request"
+        f" (more than {_MAX_DEPTH} levels)"
+    )
     try:
         obj = json.loads(data, parse_int=_parse_int)
     except RecursionError:
-        raise KubernetesError(
-            "the CredentialProviderRequest on stdin is nested too deeply to be a request"
-        ) from None
+        raise too_deep from None
     except json.JSONDecodeError as exc:
         raise KubernetesError(
             "the CredentialProviderRequest on stdin is not JSON"
@@ -585,6 +605,8 @@ def parse_request(data: str) -> CredentialProviderRequest:
         raise KubernetesError(
             f"the CredentialProviderRequest on stdin cannot be read ({type(exc).__name__})"
         ) from None
+    if _too_deep(obj):
+        raise too_deep
     if not isinstance(obj, dict):
         raise KubernetesError(
             f"the CredentialProviderRequest on stdin is a JSON {type(obj).__name__},"

@@ -713,6 +713,8 @@ def test_handle_request_with_injected_lookup() -> None:
         # issue 10 finding 9: JSON limits and odd types are typed errors, not crashes
         ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
         ('{"a":' * 5_000 + "1" + "}" * 5_000, "nested too deeply"),
+        ("[" * 65 + "]" * 65, "nested too deeply"),  # the same limit on every Python
+        (request("x")[:-1] + ', "deep": ' + '{"a":' * 64 + "1" + "}" * 64 + "}", "nested too"),
         (request("x")[:-1] + ', "n": ' + "9" * 5_000 + "}", "integer of 5000 digits"),
         (request("x")[:-1] + ', "n": ' + "9" * 200 + "}", "integer of 200 digits"),
         (request("\ud800"), "not valid Unicode"),

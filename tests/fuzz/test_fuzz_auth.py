@@ -57,7 +57,7 @@ headers = st.one_of(
 )
 
 
-@fuzz(400)
+@fuzz(100)
 @given(st.lists(headers, max_size=3))
 def test_www_authenticate(lines: list[str]) -> None:
     with typed_errors_only():
@@ -144,7 +144,7 @@ def _run_flow(kind: int, header: str, status: int, body: bytes) -> None:
     assert_no_secret(repr(flow))
 
 
-@fuzz(300)
+@fuzz(100)
 @given(
     st.integers(0, 3),
     st.builds(_header, st.just("Bearer"),
@@ -159,14 +159,14 @@ def test_token_responses(kind: int, header: str, status: int, body: bytes) -> No
 
 
 @OWNED_BY_HTTP
-@fuzz(20)
+@fuzz(10, shrink=False)
 @given(st.integers(0, 3), st.sampled_from([200, 401]), limit_bodies)
 def test_token_response_json_limits(kind: int, status: int, body: bytes) -> None:
     _run_flow(kind, 'Bearer realm="https://auth.example/token",service="s"', status, body)
 
 
 @OWNED_BY_HTTP
-@fuzz(300)
+@fuzz(60, shrink=False)
 @given(st.integers(0, 3), headers, st.sampled_from([200, 401, 404]),
        st.just(b'{"token": "t"}') | token_bodies)
 def test_token_flow_any_challenge(kind: int, header: str, status: int, body: bytes) -> None:

@@ -57,7 +57,7 @@ def isolated(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return conf
 
 
-@fuzz(300)
+@fuzz(150)
 @given(st.lists(words, max_size=6), st.binary(max_size=40))
 def test_random_argv(isolated: Path, argv: list[str], stdin: bytes) -> None:
     if argv and argv[0] in ("login", "logout", "migrate"):
@@ -66,7 +66,7 @@ def test_random_argv(isolated: Path, argv: list[str], stdin: bytes) -> None:
     check_program(result, prints_secrets=bool(argv) and argv[0] in ("get", "k8s-secret"))
 
 
-@fuzz(300)
+@fuzz(100)
 @given(st.sampled_from(["get", "explain", "logout", "k8s-secret"]),
        docker_configs.map(json.dumps), image_words)
 def test_commands_over_generated_configs(isolated: Path, command: str, text: str,
@@ -85,7 +85,7 @@ def test_commands_over_generated_configs(isolated: Path, command: str, text: str
         assert path.read_bytes() == before
 
 
-@fuzz(60)
+@fuzz(30)
 @given(st.binary(max_size=300))
 def test_commands_over_config_bytes(isolated: Path, data: bytes) -> None:
     path = isolated / "config.json"
@@ -95,7 +95,7 @@ def test_commands_over_config_bytes(isolated: Path, data: bytes) -> None:
                       prints_secrets=True)
 
 
-@fuzz(60)
+@fuzz(30)
 @given(st.sampled_from(["-u", "--username"]), nasty_text | os_words,
        nasty_text | os_words | st.sampled_from(SECRETS))
 def test_login_user_and_password(isolated: Path, flag: str, user: str, password: str) -> None:
@@ -120,15 +120,18 @@ REAL_ARGV = [
 
 
 @pytest.mark.parametrize("argv", REAL_ARGV)
-@pytest.mark.parametrize(
-    "content",
-    [
-        b"{",
-        b'{"auths": {"quay.io": {"auth": "!!"}}}',
-        pytest.param(b"[" * 100_000, marks=OWNED_BY_CONFIGSPEED, id="deep"),
-    ],
-)
+@pytest.mark.parametrize("content", [b"{", b'{"auths": {"quay.io": {"auth": "!!"}}}'])
 def test_real_program_runs(tmp_path: Path, argv: list[str], content: bytes) -> None:
+    _real_run(tmp_path, argv, content)
+
+
+@OWNED_BY_CONFIGSPEED
+@pytest.mark.parametrize("argv", REAL_ARGV[:2])
+def test_real_program_deep_config(tmp_path: Path, argv: list[str]) -> None:
+    _real_run(tmp_path, argv, b"[" * 100_000)
+
+
+def _real_run(tmp_path: Path, argv: list[str], content: bytes) -> None:
     cfg = tmp_path / "config.json"
     cfg.write_bytes(content)
     env = {**os.environ, "DOCKER_CONFIG": str(tmp_path), "PATH": os.path.dirname(sys.executable)}
@@ -158,3 +161,12 @@ def test_cli_guard_is_detected(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.code == 1 and result.err.startswith("dockercreds: internal error: ")
     with pytest.raises(AssertionError, match="last-resort guard"):
         check_program(result)
+
+
+@fuzz(50)
+@given(docker_configs.map(json.dumps), image_words)
+def test_docker_auth_config_env(isolated: Path, monkeypatch: pytest.MonkeyPatch, text: str,
+                                target: str) -> None:
+    monkeypatch.setenv("DOCKER_AUTH_CONFIG", text)
+    for command in ("get", "explain"):
+        check_program(run_cli([command, target]), prints_secrets=command == "get")

@@ -56,7 +56,7 @@ def _use(config: object) -> None:
     assert_no_secret(repr(config))
 
 
-@fuzz(300)
+@fuzz(150)
 @given(config_texts)
 def test_config_text(text: str) -> None:
     with typed_errors_only():
@@ -66,7 +66,7 @@ def test_config_text(text: str) -> None:
         _use(config)
 
 
-@fuzz(100)
+@fuzz(60)
 @given(config_texts)
 def test_docker_auth_config(text: str) -> None:
     with typed_errors_only():
@@ -75,7 +75,7 @@ def test_docker_auth_config(text: str) -> None:
             _use(config)
 
 
-@fuzz(60)
+@fuzz(40)
 @given(st.binary(max_size=200) | config_texts.map(lambda t: t.encode("utf-8", "surrogatepass")))
 def test_config_file_bytes(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
     path = tmp_path_factory.mktemp("cfg") / "config.json"
@@ -111,7 +111,7 @@ limit_texts = st.one_of(
 
 
 @OWNED_BY_CONFIGSPEED
-@fuzz(30)
+@fuzz(15, shrink=False)
 @given(limit_texts)
 def test_config_json_limits(text: str) -> None:
     with typed_errors_only():

@@ -60,7 +60,7 @@ server_inputs = (hosts | nasty_text).map(lambda s: s.encode("utf-8", "surrogatep
 )
 
 
-@fuzz(150)
+@fuzz(60)
 @given(st.data())
 def test_actions(memory: Dict[Tuple[str, str], str], data: st.DataObject) -> None:
     # a known-good entry first, so get/list/erase have something to look at
@@ -86,7 +86,7 @@ OWNED_BY_FILES = pytest.mark.xfail(
 
 
 @OWNED_BY_FILES
-@fuzz(30)
+@fuzz(10, shrink=False)
 @given(st.sampled_from(["store", "get", "erase"]), st.sampled_from([
     b'{"ServerURL":"quay.io","Username":"u\\ud800","Secret":"s"}',
     b'{"ServerURL":"quay.io\\udcff","Username":"u","Secret":"s"}',
@@ -106,7 +106,7 @@ def test_json_limits(memory: Dict[Tuple[str, str], str], action: str, stdin: byt
     assert result.code == 0  # a refused store leaves the old entry readable
 
 
-@fuzz(100)
+@fuzz(60)
 @given(st.lists(nasty_text | st.sampled_from([*ACTIONS, "-h", "--help", "-v"]), max_size=3))
 def test_argv(memory: Dict[Tuple[str, str], str], argv: list[str]) -> None:
     result = run_helper(argv, b"quay.io\n")

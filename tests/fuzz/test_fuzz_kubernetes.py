@@ -73,7 +73,7 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@fuzz(300)
+@fuzz(50)
 @given(request_texts)
 def test_parse_request(text: str) -> None:
     with typed_errors_only():
@@ -82,7 +82,7 @@ def test_parse_request(text: str) -> None:
         assert isinstance(request.image, str) and request.image
 
 
-@fuzz(150)
+@fuzz(60)
 @given(request_texts)
 def test_run_plugin(config: Path, text: str) -> None:
     with typed_errors_only():
@@ -106,7 +106,7 @@ def test_kubelet_plugin_program(config: Path, data: bytes) -> None:
 _flag_values = nasty_text | st.sampled_from(SECRETS) | image_words
 
 
-@fuzz(150)
+@fuzz(60)
 @given(
     st.sampled_from(["regcred", "a", "Bad", "a..b", "x" * 300, "-a"]) | nasty_text,
     st.fixed_dictionaries({}, optional={

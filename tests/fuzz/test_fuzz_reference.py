@@ -27,7 +27,7 @@ PARSERS = [
 ]
 
 
-@fuzz(400)
+@fuzz(200)
 @given(image_words)
 def test_reference_parsers(text: str) -> None:
     for parse in PARSERS:
@@ -38,7 +38,7 @@ def test_reference_parsers(text: str) -> None:
             hash(ref)
 
 
-@fuzz(400)
+@fuzz(200)
 @given(image_words)
 def test_targets_and_keys(text: str) -> None:
     with typed_errors_only():
@@ -53,7 +53,7 @@ def test_targets_and_keys(text: str) -> None:
         get_registry_credentials(text, config=CONFIG)
 
 
-@fuzz(100)
+@fuzz(50)
 @given(st.text(max_size=300))
 def test_reference_any_text(text: str) -> None:
     for parse in PARSERS:
