@@ -876,10 +876,11 @@ def test_plugin_missing_credentials(tmp_path: Path, api_version: str) -> None:
         request("quay.io/a/b", "credentialprovider.kubelet.k8s.io/v9"),
         json.dumps({"apiVersion": V1, "kind": "CredentialProviderRequest"}),
         request("Not A Valid Image"),
-        "[" * 100_000,
-        request("x")[:-1] + ', "n": ' + "9" * 5_000 + "}",
-        request("\ud800"),
-        request("x") + " " * (2 << 20),  # larger than MAX_REQUEST_BYTES
+        # explicit ids: a long one would not fit PYTEST_CURRENT_TEST in the environment
+        pytest.param("[" * 100_000, id="deep"),
+        pytest.param(request("x")[:-1] + ', "n": ' + "9" * 5_000 + "}", id="huge-int"),
+        pytest.param(request("\ud800"), id="lone-surrogate"),
+        pytest.param(request("x") + " " * (2 << 20), id="larger-than-MAX_REQUEST_BYTES"),
     ],
 )
 def test_plugin_malformed_requests(tmp_path: Path, data: str) -> None:

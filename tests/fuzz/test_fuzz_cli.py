@@ -63,7 +63,11 @@ def test_random_argv(isolated: Path, argv: list[str], stdin: bytes) -> None:
     if argv and argv[0] in ("login", "logout", "migrate"):
         argv = [*argv, "--config", str(isolated / "config.json")]  # never the real home
     result = run_cli(argv, stdin)
-    check_program(result, prints_secrets=bool(argv) and argv[0] in ("get", "k8s-secret"))
+    check_program(
+        result,
+        prints_secrets=bool(argv) and argv[0] in ("get", "k8s-secret"),
+        migrate="migrate" in argv,
+    )
 
 
 @fuzz(100)
