@@ -177,14 +177,22 @@ def assert_typed(exc: BaseException) -> None:
 
 
 @contextlib.contextmanager
-def typed_errors_only() -> Iterator[None]:
-    """Let a DockerCredsError through as a valid outcome (after checking it)."""
+def typed_errors_only(*, secrets_may_be_quoted: bool = False) -> Iterator[None]:
+    """Let a DockerCredsError through as a valid outcome (after checking it).
+
+    ``secrets_may_be_quoted``: the input put a secret where the library cannot know it
+    is one (a helper's stderr on ``get``), and quoting one clipped line is documented.
+    """
     from dockercreds.errors import DockerCredsError
 
     try:
         yield
     except DockerCredsError as exc:
-        assert_typed(exc)
+        if secrets_may_be_quoted:
+            assert isinstance(exc, DockerCredsError), exc
+            assert str(exc).strip()
+        else:
+            assert_typed(exc)
 
 
 # --------------------------------------------------------------------------- programs
@@ -278,7 +286,12 @@ def check_program(
         assert_no_secret(result.out)
     lines = err.splitlines()
     if result.code == 1:
-        errors = [line for line in lines if line.startswith("dockercreds: ")]
+        errors = [
+            line
+            for line in lines
+            if line.startswith("dockercreds: ")
+            and not line.startswith(("dockercreds: warning: ", "dockercreds: note: "))
+        ]
         # warnings (plaintext storage...) may come first; the error is the last line
         assert errors and lines[-1] == errors[-1], err
         # one error line; migrate reports one line per entry it could not move

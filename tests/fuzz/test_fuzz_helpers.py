@@ -54,10 +54,16 @@ outputs = st.one_of(
         b'{"Username":"u","Secret":"\\ud800"}',
         b'{"Username":"u","Secret":"' + SECRETS[0].encode() + b'","Username":"x"}',
         b"\xff\xfe{}",
-        b'{"a":' * 10_000 + b"1" + b"}" * 10_000,
-        b'{"u": ' + b"9" * 6000 + b"}",
     ]),
 )
+#: JSON limits in a helper's answer (finding 7): nesting, huge numbers, NaN.
+limit_outputs = st.sampled_from([
+    b'{"a":' * 10_000 + b"1" + b"}" * 10_000,
+    b"[" * 10_000 + b"]" * 10_000,
+    b'{"Username":"u","Secret":"s","n":' + b"9" * 6000 + b"}",
+    b'{"Username":"u","Secret":"s","n":NaN}',
+    b'{"quay.io":"u","n":' + b"[" * 5000 + b"]" * 5000 + b"}",
+])
 errs = st.sampled_from([b"", b"boom\n", b"err " + SECRETS[0].encode() + b"\n", b"\xff\n" * 3])
 
 
@@ -68,11 +74,11 @@ def env(fake_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return fake_dir
 
 
-OWNED_BY_HELPERS = pytest.mark.xfail(
+JSON_LIMITS_IN_PROTOCOL = pytest.mark.xfail(
     strict=False,
-    reason="helper output caps and secret quoting (findings 5, 11) and JSON limits in"
-    " helper output (finding 7) are owned by the helpers helper; remove this xfail"
-    " once that branch is merged",
+    reason="JSON limits in a helper's answer (finding 7: RecursionError from"
+    " protocol/helpers decoding) belong to the JSON-limits work (configspeed/files"
+    " helpers); remove this xfail once that is merged",
 )
 
 
@@ -82,25 +88,35 @@ def _check(env: Path, out: bytes, err: bytes, rc: int, monkeypatch: pytest.Monke
     (env / "err").write_bytes(err)
     monkeypatch.setenv("FUZZ_RC", str(rc))
     client = HelperClient("fuzz", timeout=20)
-    with typed_errors_only():
+    # A secret the helper prints on stderr is unknown to get/list/erase: one clipped
+    # stderr line may be quoted (DESIGN.md). store knows its secret: never quoted.
+    quoted = any(secret.encode() in err for secret in SECRETS)
+    with typed_errors_only(secrets_may_be_quoted=quoted):
         creds = client.get("quay.io")
         if creds is not None:
             assert_no_secret(repr(creds))
-    with typed_errors_only():
+    with typed_errors_only(secrets_may_be_quoted=quoted):
         listing = client.list()
         assert isinstance(listing, dict)
     with typed_errors_only():
         client.store("quay.io", "u", SECRETS[0])
-    with typed_errors_only():
+    with typed_errors_only(secrets_may_be_quoted=quoted):
         client.erase("quay.io")
 
 
-@OWNED_BY_HELPERS
-@fuzz(15, shrink=False)
+@fuzz(25)
 @given(outputs, errs, st.sampled_from([0, 0, 1, 2, 255]))
 def test_helper_output(env: Path, monkeypatch: pytest.MonkeyPatch, out: bytes, err: bytes,
                        rc: int) -> None:
     _check(env, out, err, rc, monkeypatch, False)
+
+
+@JSON_LIMITS_IN_PROTOCOL
+@fuzz(10, shrink=False)
+@given(limit_outputs, st.sampled_from([0, 1]))
+def test_helper_output_json_limits(env: Path, monkeypatch: pytest.MonkeyPatch, out: bytes,
+                                   rc: int) -> None:
+    _check(env, out, b"", rc, monkeypatch, False)
 
 
 @fuzz(12)
@@ -119,7 +135,6 @@ def test_helper_plain_output(env: Path, monkeypatch: pytest.MonkeyPatch, out: by
     _check(env, out, err, rc, monkeypatch, True)
 
 
-@OWNED_BY_HELPERS
 @pytest.mark.parametrize("action", ["get", "list"])
 def test_endless_helper_output_is_bounded(env: Path, monkeypatch: pytest.MonkeyPatch,
                                           action: str) -> None:
