@@ -284,7 +284,7 @@ def check_program(
     assert_no_secret(err)
     if not prints_secrets:
         assert_no_secret(result.out)
-    lines = err.splitlines()
+    lines = err.rstrip("\n").split("\n") if err else []  # not splitlines: U+2028 is text
     if result.code == 1:
         errors = [
             line

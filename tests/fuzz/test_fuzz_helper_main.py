@@ -131,3 +131,10 @@ def test_main_guard_is_one_line_and_detected(
     assert b"S3cr3t" not in out and err == b""
     with pytest.raises(AssertionError, match="internal error"):
         check_helper(Result(1, out.decode(), ""))
+
+
+def test_unknown_action_with_undecodable_bytes(memory: Dict[Tuple[str, str], str]) -> None:
+    """argv bytes that are not UTF-8 (surrogates): one protocol line, not a crash."""
+    result = run_helper(["\udcff\ud800"], b"")
+    check_helper(result)
+    assert result.code == 1 and "unknown action: \\udcff\\ud800" in result.out

@@ -103,7 +103,7 @@ def test_kubelet_plugin_program(config: Path, data: bytes) -> None:
         assert json.loads(result.out)["kind"] == "CredentialProviderResponse"
 
 
-_flag_values = nasty_text | st.sampled_from(SECRETS) | image_words
+_flag_values = nasty_text | image_words  # not secrets: messages may name the server
 
 
 @fuzz(60)
