@@ -12,7 +12,7 @@ import warnings
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Sequence
 
 from . import __version__
-from .errors import DockerCredsError, HelperNotInstalledWarning
+from .errors import DockerCredsError, HelperNotInstalledWarning, InvalidArgument
 
 if TYPE_CHECKING:  # pragma: no cover
     from .credentials import Credentials
@@ -23,7 +23,57 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _err(message: str) -> None:
-    sys.stderr.write(f"dockercreds: {message}\n")
+    """One line on stderr: a message's own line breaks are folded into spaces."""
+    sys.stderr.write(f"dockercreds: {_one_line(message)}\n")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _out(text: str) -> None:
+    """Write ``text`` to stdout, refusing text that is not valid Unicode.
+
+    A value decoded with surrogateescape (undecodable bytes in argv or a file) cannot be
+    printed as UTF-8; say so instead of dying in the middle of the output.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidArgument(
+            "the answer holds text that is not valid Unicode (undecodable bytes in an"
+            " argument, a config file or a helper's answer); it cannot be printed as UTF-8"
+        ) from None
+    sys.stdout.write(text)
+
+
+#: Start of the last-resort message for an unexpected exception (a bug). Tests assert
+#: that it never appears.
+INTERNAL_ERROR = "internal error"
+
+
+def _internal_error(exc: BaseException) -> str:
+    """``internal error: <type> at <file:line>: <message>``, without the input values.
+
+    The message of an unexpected exception can quote the input that caused it (a
+    password, a token), so quoted parts are dropped and the rest is clipped.
+    """
+    import re
+    import traceback
+    from pathlib import Path
+
+    where = ""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if frames:
+        last = frames[-1]
+        where = f" at {Path(last.filename).name}:{last.lineno}"
+    text = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", _one_line(str(exc)))
+    text = text if len(text) <= 80 else text[:79] + "…"
+    detail = f": {text}" if text else ""
+    return (
+        f"{INTERNAL_ERROR}: {type(exc).__name__}{where}{detail} — please report this"
+        " at https://github.com/dockercreds/dockercreds/issues"
+    )
 
 
 # --- get / explain -------------------------------------------------------------------
@@ -93,7 +143,7 @@ def _cmd_get(args: argparse.Namespace) -> int:
         username, secret = creds.username or "", creds.registry_token
     else:
         username, secret = creds.helper_pair()
-    sys.stdout.write(encode_credentials(creds.server, username, secret) + "\n")
+    _out(encode_credentials(creds.server, username, secret) + "\n")
     return 0
 
 
@@ -165,9 +215,9 @@ def _cmd_explain(args: argparse.Namespace) -> int:
             "result": result,
             "error": str(error) if error else None,
         }
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        _out(json.dumps(doc, indent=2) + "\n")
     else:
-        sys.stdout.write("\n".join(trace.steps) + "\n")
+        _out("\n".join(trace.steps) + "\n")
     if error is not None:
         _err(str(error))
         return 1
@@ -288,9 +338,40 @@ def _add_login(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     )
 
 
+def _unicode(value: str, what: str) -> str:
+    """``value`` when it is valid Unicode; argv and stdin may carry undecodable bytes."""
+    from .errors import InvalidCredentials
+
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidCredentials(
+            f"the {what} is not valid UTF-8 text; registries and config files need UTF-8"
+        ) from None
+    return value
+
+
+def _read_stdin_text(what: str) -> str:
+    from .errors import InvalidCredentials
+
+    stream = getattr(sys.stdin, "buffer", None)
+    try:
+        data = stream.read() if stream is not None else sys.stdin.read()
+    except UnicodeDecodeError:
+        raise InvalidCredentials(f"the {what} on stdin is not valid UTF-8 text") from None
+    except OSError as exc:
+        raise InvalidCredentials(f"cannot read the {what} from stdin: {exc.strerror}") from None
+    if isinstance(data, bytes):
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidCredentials(f"the {what} on stdin is not valid UTF-8 text") from None
+    return data
+
+
 def _stdin_password() -> str:
     """All of stdin, less one trailing line break (as ``docker login --password-stdin``)."""
-    password = sys.stdin.read()
+    password = _read_stdin_text("password")
     password = password[:-1] if password.endswith("\n") else password
     return password[:-1] if password.endswith("\r") else password
 
@@ -320,7 +401,7 @@ def _login_secret(args: argparse.Namespace) -> tuple[str, str]:
 
     from .errors import InvalidCredentials
 
-    username = args.username or ""
+    username = _unicode(args.username or "", "username")
     if args.username is not None and not username.strip():
         raise InvalidCredentials(
             "the username is empty (-u ''): give a username, or '<token>' with an identity token"
@@ -334,17 +415,31 @@ def _login_secret(args: argparse.Namespace) -> tuple[str, str]:
             "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n"
         )
         if username:
-            return username, args.password
+            return username, _unicode(args.password, "password")
         if not sys.stdin.isatty():
             raise InvalidCredentials("--password needs a username: add -u USER")
     if not sys.stdin.isatty():
         raise InvalidCredentials("Cannot perform an interactive login from a non TTY device")
-    if not username:
-        sys.stderr.write("Username: ")
-        sys.stderr.flush()
-        username = sys.stdin.readline().strip()
-    password = args.password if args.password is not None else getpass.getpass("Password: ")
-    return username, password
+    try:
+        if not username:
+            sys.stderr.write("Username: ")
+            sys.stderr.flush()
+            line = sys.stdin.readline()
+            if not line:
+                raise EOFError
+            username = _unicode(line.strip(), "username")
+        password = args.password
+        if password is None:
+            password = getpass.getpass("Password: ")
+    except EOFError:
+        sys.stderr.write("\n")  # end the prompt line, so the error is a line of its own
+        raise InvalidCredentials(
+            "login cancelled: end of input at the prompt (no credentials were stored)"
+        ) from None
+    except UnicodeDecodeError:
+        sys.stderr.write("\n")
+        raise InvalidCredentials("the text typed at the prompt is not valid UTF-8") from None
+    return username, _unicode(password, "password")
 
 
 def _cmd_login(args: argparse.Namespace) -> int:
@@ -376,7 +471,7 @@ def _cmd_login(args: argparse.Namespace) -> int:
             )
         else:
             sys.stderr.write(f"WARNING: {warning.message}\n")
-    sys.stdout.write("Login Succeeded\n")
+    _out("Login Succeeded\n")
     return 0
 
 
@@ -419,9 +514,9 @@ def _cmd_logout(args: argparse.Namespace) -> int:
     for warning in caught:
         sys.stderr.write(f"WARNING: {warning.message}\n")
     if removed:
-        sys.stdout.write(f"Removing login credentials for {shown}\n")
+        _out(f"Removing login credentials for {shown}\n")
     else:
-        sys.stdout.write(f"Not logged in to {shown}\n")
+        _out(f"Not logged in to {shown}\n")
     return 0
 
 
@@ -558,7 +653,7 @@ def _cmd_token(args: argparse.Namespace) -> int:
             if scheme == schemes[-1]:
                 hint = "" if len(schemes) > 1 else "; for a plain-http registry use --insecure"
                 raise NetworkError(f"{exc}{hint}") from None
-    sys.stdout.write(token + "\n")
+    _out(token + "\n")
     return 0
 
 
@@ -654,7 +749,7 @@ def _cmd_k8s_secret(args: argparse.Namespace) -> int:
             email=args.docker_email,
             namespace=args.namespace,
         )
-    sys.stdout.write(kubernetes.serialize_secret(secret, args.output))
+    _out(kubernetes.serialize_secret(secret, args.output))
     return 0
 
 
@@ -704,7 +799,13 @@ def _cmd_kubelet_plugin(args: argparse.Namespace) -> int:
     if not (math.isfinite(timeout) and timeout > 0):
         parser.error(f"--timeout: {args.timeout!r} is not a positive number of seconds")
     try:
-        data = sys.stdin.buffer.read().decode("utf-8")
+        raw = sys.stdin.buffer.read(kubernetes.MAX_REQUEST_BYTES + 1)
+        if len(raw) > kubernetes.MAX_REQUEST_BYTES:
+            raise KubernetesError(
+                "the CredentialProviderRequest on stdin is larger than"
+                f" {kubernetes.MAX_REQUEST_BYTES} bytes; kubelet's requests are far smaller"
+            )
+        data = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise KubernetesError("the CredentialProviderRequest on stdin is not UTF-8") from None
     except OSError as exc:
@@ -716,7 +817,7 @@ def _cmd_kubelet_plugin(args: argparse.Namespace) -> int:
         timeout=timeout,
         warn=lambda m: _err(f"note: {m}"),
     )
-    sys.stdout.write(response)
+    _out(response)
     sys.stdout.flush()
     return 0
 
@@ -995,24 +1096,28 @@ def _log_to_stderr() -> Callable[[], None]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(list(argv) if argv is not None else None)
-    handler = _COMMANDS[args.command][1]
-    undo_logging = _log_to_stderr() if args.verbose else None
+    """Run the program; returns the exit status (argparse exits 2 itself on usage errors)."""
+    undo_logging = None
     try:
+        parser = build_parser()
+        args = parser.parse_args(list(argv) if argv is not None else None)
+        handler = _COMMANDS[args.command][1]
+        undo_logging = _log_to_stderr() if args.verbose else None
         return _in_context(handler, args)
     except DockerCredsError as exc:
-        _err(str(exc))
+        _err(str(exc) or type(exc).__name__)
         return 1
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
     except BrokenPipeError:
         return 1
+    except Exception as exc:  # the last resort: a bug, never a traceback for the user
+        _err(_internal_error(exc))
+        return 1
     finally:
         if undo_logging is not None:
             undo_logging()
-
 
 
 def _in_context(handler: Handler, args: argparse.Namespace) -> int:

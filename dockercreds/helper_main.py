@@ -170,7 +170,8 @@ def run(args: Sequence[str], stdin: IO[Any], stdout: IO[Any]) -> int:
         _write(stdout, USAGE + "\n")
         return 0
     if action not in ("store", "get", "erase", "list"):
-        _write(stdout, f"{NAME}: unknown action: {action}\n")
+        shown = action.encode("utf-8", "backslashreplace").decode("utf-8")  # argv may be bytes
+        _write(stdout, f"{NAME}: unknown action: {shown}\n")
         return 1
     try:
         _handle(action, stdin, stdout)
@@ -201,6 +202,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
+        return 1
+    except Exception as exc:  # the last resort, outside run()'s own guard: never a traceback
+        try:
+            _write(sys.stdout, _one_line(exc) + "\n")
+        except Exception:  # noqa: S110 - stdout itself is gone; the status still says it
+            pass
         return 1
 
 

@@ -67,6 +67,7 @@ __all__ = [
     "API_VERSIONS",
     "DEFAULT_DOCKER_SERVER",
     "DEFAULT_PLUGIN_TIMEOUT",
+    "MAX_REQUEST_BYTES",
     "SECRET_TYPE",
     "CredentialProviderRequest",
     "build_response",
@@ -94,6 +95,8 @@ API_GROUP = "credentialprovider.kubelet.k8s.io"
 API_VERSIONS = tuple(f"{API_GROUP}/{v}" for v in ("v1", "v1beta1", "v1alpha1"))
 REQUEST_KIND = "CredentialProviderRequest"
 RESPONSE_KIND = "CredentialProviderResponse"
+#: Largest request read from stdin (kubelet's are well under a kilobyte).
+MAX_REQUEST_BYTES = 1 << 20
 #: Overall deadline of one plugin run, in seconds (kubelet kills the plugin after 60).
 DEFAULT_PLUGIN_TIMEOUT = 50.0
 
@@ -531,23 +534,79 @@ class CredentialProviderRequest(NamedTuple):
     image: str
 
 
+#: Longest integer accepted in a request (CPython's own limit for ``int(str)`` is 4300
+#: digits on 3.11+; 3.9 has none and converting a huge one takes quadratic time).
+_MAX_INT_DIGITS = 100
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > _MAX_INT_DIGITS:
+        raise KubernetesError(
+            f"the CredentialProviderRequest on stdin holds an integer of {len(text)} digits;"
+            " a request has none that long"
+        )
+    return int(text)
+
+
+#: Deepest nesting accepted in a request (kubelet's are 3 levels deep). Python's own
+#: limit depends on the version (3.9 fails near 1,000 levels, 3.13 near 10,000 or more).
+_MAX_DEPTH = 64
+
+
+def _too_deep(obj: Any, limit: int = _MAX_DEPTH) -> bool:
+    """True when ``obj`` nests containers more than ``limit`` levels (no recursion)."""
+    stack = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > limit:
+                return True
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _shown(value: Any) -> str:
+    """A request value for a message: its repr, clipped (never a whole document)."""
+    if isinstance(value, (dict, list)):
+        return f"a JSON {'object' if isinstance(value, dict) else 'array'}"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def parse_request(data: str) -> CredentialProviderRequest:
-    """Decode a request; unknown fields (``serviceAccountToken``...) are ignored."""
+    """Decode a request; unknown fields (``serviceAccountToken``...) are ignored.
+
+    Anything that is not a request (not JSON, nested too deeply, huge numbers, wrong
+    types, undecodable text) raises :class:`KubernetesError`.
+    """
     if not data.strip():
         raise KubernetesError(
             "no CredentialProviderRequest on stdin: this command is run by kubelet, which"
             ' writes {"apiVersion":"credentialprovider.kubelet.k8s.io/v1",'
             '"kind":"CredentialProviderRequest","image":"..."}'
         )
+    too_deep = KubernetesError(
+        "the CredentialProviderRequest on stdin is nested too deeply to be a request"
+        f" (more than {_MAX_DEPTH} levels)"
+    )
     try:
-        obj = json.loads(data)
-    except ValueError as exc:
-        where = ""
-        if isinstance(exc, json.JSONDecodeError):
-            where = f" ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        obj = json.loads(data, parse_int=_parse_int)
+    except RecursionError:
+        raise too_deep from None
+    except json.JSONDecodeError as exc:
         raise KubernetesError(
-            f"the CredentialProviderRequest on stdin is not JSON{where}"
+            "the CredentialProviderRequest on stdin is not JSON"
+            f" ({exc.msg} at line {exc.lineno} column {exc.colno})"
         ) from None
+    except KubernetesError:
+        raise
+    except ValueError as exc:  # e.g. a number Python refuses to convert
+        raise KubernetesError(
+            f"the CredentialProviderRequest on stdin cannot be read ({type(exc).__name__})"
+        ) from None
+    if _too_deep(obj):
+        raise too_deep
     if not isinstance(obj, dict):
         raise KubernetesError(
             f"the CredentialProviderRequest on stdin is a JSON {type(obj).__name__},"
@@ -555,11 +614,11 @@ def parse_request(data: str) -> CredentialProviderRequest:
         )
     kind = obj.get("kind")
     if kind != REQUEST_KIND:
-        raise KubernetesError(f"expected kind {REQUEST_KIND!r} on stdin, got {kind!r}")
+        raise KubernetesError(f"expected kind {REQUEST_KIND!r} on stdin, got {_shown(kind)}")
     api_version = obj.get("apiVersion")
-    if api_version not in API_VERSIONS:
+    if not isinstance(api_version, str) or api_version not in API_VERSIONS:
         raise KubernetesError(
-            f"unsupported apiVersion {api_version!r} in the CredentialProviderRequest"
+            f"unsupported apiVersion {_shown(api_version)} in the CredentialProviderRequest"
             f" (supported: {', '.join(API_VERSIONS)}); set apiVersion in the kubelet's"
             " CredentialProviderConfig to one of them"
         )
@@ -568,7 +627,8 @@ def parse_request(data: str) -> CredentialProviderRequest:
         raise KubernetesError(
             "the CredentialProviderRequest has no image (a non-empty string is required)"
         )
-    return CredentialProviderRequest(str(api_version), image.strip())
+    _check_text(image, "image in the CredentialProviderRequest")
+    return CredentialProviderRequest(api_version, image.strip())
 
 
 def _split_image(image: str) -> Tuple[Optional[str], str]:

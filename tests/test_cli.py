@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import shlex
 import subprocess
@@ -455,3 +456,122 @@ def test_named_config_that_does_not_exist_is_an_error(
     assert code == 1
     assert f"no such config file: {missing}" in err
     assert "Traceback" not in err
+
+
+# --- issue 10 finding 9: never a traceback, always one line ------------------------------
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _login_argv(tmp_path: Path, *extra: str) -> List[str]:
+    return ["login", "reg.example", "--no-verify", "--config", str(tmp_path / "c.json"), *extra]
+
+
+@pytest.mark.parametrize(
+    ("extra", "typed", "prompt_eof"),
+    [
+        ((), "", False),  # Ctrl-D at "Username:"
+        (("-u", "alice"), "", True),  # Ctrl-D at "Password:"
+    ],
+)
+def test_login_end_of_input_at_the_prompt(
+    capsys: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    extra: Tuple[str, ...], typed: str, prompt_eof: bool,
+) -> None:
+    import getpass
+
+    def eof(prompt: str = "") -> str:
+        raise EOFError
+
+    monkeypatch.setattr(getpass, "getpass", eof if prompt_eof else lambda prompt="": "pw")
+    monkeypatch.setattr(sys, "stdin", _Tty(typed))
+    code, out, err = run(capsys, *_login_argv(tmp_path, *extra))
+    assert code == 1
+    assert out == ""
+    assert "Traceback" not in err and "EOFError" not in err
+    assert err.splitlines()[-1].startswith("dockercreds: login cancelled: end of input")
+    assert not (tmp_path / "c.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "stdin", "what"),
+    [
+        (("-u", "al\udcffice", "-p", "pw"), b"", "username"),
+        (("-u", "alice", "-p", "p\udcffw"), b"", "password"),
+        (("-u", "al\udcffice", "--password-stdin"), b"pw", "username"),
+        (("-u", "alice", "--password-stdin"), b"p\xffw\n", "password on stdin"),
+    ],
+)
+def test_login_non_utf8_input(
+    capsys: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    extra: Tuple[str, ...], stdin: bytes, what: str,
+) -> None:
+    """argv carries undecodable bytes as surrogates (os.fsdecode); stdin as raw bytes."""
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"))
+    code, out, err = run(capsys, *_login_argv(tmp_path, *extra))
+    assert code == 1
+    assert out == ""
+    assert err.splitlines()[-1] == f"dockercreds: the {what} is not valid UTF-8 text" + (
+        "" if what == "password on stdin" else "; registries and config files need UTF-8"
+    )
+    assert not (tmp_path / "c.json").exists()
+
+
+def test_login_non_utf8_username_real_program(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "dockercreds.cli", *_login_argv(tmp_path, "-u", "\udcff",
+                                                               "--password-stdin")],
+        input=b"pw", capture_output=True, check=False,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.decode().count("\n") == 1, proc.stderr
+    assert b"Traceback" not in proc.stderr
+
+
+def test_error_message_is_folded_to_one_line(
+    capsys: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dockercreds.errors import ConfigError
+
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise ConfigError("first line\n  second line\r\nthird")
+
+    monkeypatch.setattr("dockercreds.resolver.resolve", fail)
+    code, _, err = run(capsys, "get", "quay.io")
+    assert (code, err) == (1, "dockercreds: first line second line third\n")
+
+
+def test_unexpected_exception_is_one_line_without_the_values(
+    capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last resort: a bug is reported in one line, never with a traceback or input."""
+
+    def bug(*args: Any, **kwargs: Any) -> None:
+        raise KeyError("S3CR3T-pw")
+
+    monkeypatch.setattr("dockercreds.resolver.resolve", bug)
+    code, out, err = run(capsys, "get", "quay.io")
+    assert code == 1
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("dockercreds: internal error: KeyError at test_cli.py:")
+    assert "please report" in err
+    assert "S3CR3T" not in err
+
+
+def test_unprintable_answer_is_a_typed_error(
+    capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dockercreds.credentials import Credentials
+
+    def found(*args: Any, **kwargs: Any) -> Credentials:
+        return Credentials("quay.io", username="u\udcff", password="pw", source="test")
+
+    monkeypatch.setattr("dockercreds.resolver.resolve", found)
+    code, out, err = run(capsys, "get", "quay.io")
+    assert code == 1
+    assert out == ""
+    assert err.count("\n") == 1 and "not valid Unicode" in err

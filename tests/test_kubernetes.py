@@ -710,11 +710,25 @@ def test_handle_request_with_injected_lookup() -> None:
         (json.dumps({"apiVersion": V1, "kind": "CredentialProviderRequest"}), "image"),
         (request(""), "image"),
         (json.dumps({"apiVersion": V1, "kind": "CredentialProviderRequest", "image": 5}), "image"),
+        # issue 10 finding 9: JSON limits and odd types are typed errors, not crashes
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"a":' * 5_000 + "1" + "}" * 5_000, "nested too deeply"),
+        ("[" * 65 + "]" * 65, "nested too deeply"),  # the same limit on every Python
+        (request("x")[:-1] + ', "deep": ' + '{"a":' * 64 + "1" + "}" * 64 + "}", "nested too"),
+        (request("x")[:-1] + ', "n": ' + "9" * 5_000 + "}", "integer of 5000 digits"),
+        (request("x")[:-1] + ', "n": ' + "9" * 200 + "}", "integer of 200 digits"),
+        (request("\ud800"), "not valid Unicode"),
+        (json.dumps({"apiVersion": [V1], "kind": "CredentialProviderRequest", "image": "x"}),
+         "unsupported apiVersion a JSON array"),
+        (json.dumps({"apiVersion": V1, "kind": {"k": "x" * 1000}, "image": "x"}),
+         "got a JSON object$"),
+        (json.dumps({"apiVersion": V1, "kind": "y" * 1000, "image": "x"}), r"got 'y+\.\.\.$"),
     ],
 )
 def test_parse_request_rejects(data: str, message: str) -> None:
-    with pytest.raises(KubernetesError, match=message):
+    with pytest.raises(KubernetesError, match=message) as info:
         kubernetes.parse_request(data)
+    assert len(str(info.value)) < 400  # never the whole request
 
 
 def test_parse_request_ignores_unknown_fields() -> None:
@@ -862,6 +876,11 @@ def test_plugin_missing_credentials(tmp_path: Path, api_version: str) -> None:
         request("quay.io/a/b", "credentialprovider.kubelet.k8s.io/v9"),
         json.dumps({"apiVersion": V1, "kind": "CredentialProviderRequest"}),
         request("Not A Valid Image"),
+        # explicit ids: a long one would not fit PYTEST_CURRENT_TEST in the environment
+        pytest.param("[" * 100_000, id="deep"),
+        pytest.param(request("x")[:-1] + ', "n": ' + "9" * 5_000 + "}", id="huge-int"),
+        pytest.param(request("\ud800"), id="lone-surrogate"),
+        pytest.param(request("x") + " " * (2 << 20), id="larger-than-MAX_REQUEST_BYTES"),
     ],
 )
 def test_plugin_malformed_requests(tmp_path: Path, data: str) -> None:
