@@ -31,7 +31,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Iterator, List, Optional, Sequence
 
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 # --------------------------------------------------------------------------- settings
@@ -54,14 +54,9 @@ settings.register_profile(
 _BASE = settings.get_profile("dockercreds-fuzz")
 
 
-def fuzz(examples: int, *, shrink: bool = True) -> settings:
-    """Settings for one property: ``examples`` in CI, ``$DOCKERCREDS_FUZZ_EXAMPLES`` if set.
-
-    ``shrink=False`` for the properties marked xfail (classes another branch is fixing):
-    shrinking an expected failure would cost most of the suite's time budget.
-    """
-    phases = list(Phase) if shrink else [Phase.explicit, Phase.reuse, Phase.generate]
-    return settings(_BASE, max_examples=_LONG or examples, phases=phases)
+def fuzz(examples: int) -> settings:
+    """Settings for one property: ``examples`` in CI, ``$DOCKERCREDS_FUZZ_EXAMPLES`` if set."""
+    return settings(_BASE, max_examples=_LONG or examples)
 
 
 # --------------------------------------------------------------------------- strategies

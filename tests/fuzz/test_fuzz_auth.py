@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any, Optional
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -118,13 +117,6 @@ limit_bodies = st.sampled_from([
     b'{"token": "\\ud800"}',
 ])
 
-OWNED_BY_HTTP = pytest.mark.xfail(
-    strict=False,
-    reason="realm/IP/token-response handling (findings 3, 4, 10, malformed realms of 9)"
-    " is owned by the http helper; remove this xfail once that branch is merged",
-)
-
-
 def _drive(flow: TokenFlow, header: str, status: int, body: bytes) -> Any:
     gen = flow.auth_flow(RequestInfo("GET", URL))
     step = next(gen)
@@ -163,15 +155,13 @@ def test_token_responses(kind: int, header: str, status: int, body: bytes) -> No
     _run_flow(kind, header, status, body)
 
 
-@OWNED_BY_HTTP
-@fuzz(10, shrink=False)
+@fuzz(10)
 @given(st.integers(0, 3), st.sampled_from([200, 401]), limit_bodies)
 def test_token_response_json_limits(kind: int, status: int, body: bytes) -> None:
     _run_flow(kind, 'Bearer realm="https://auth.example/token",service="s"', status, body)
 
 
-@OWNED_BY_HTTP
-@fuzz(60, shrink=False)
+@fuzz(60)
 @given(st.integers(0, 3), headers, st.sampled_from([200, 401, 404]),
        st.just(b'{"token": "t"}') | token_bodies)
 def test_token_flow_any_challenge(kind: int, header: str, status: int, body: bytes) -> None:

@@ -22,7 +22,6 @@ from tests.fuzz.common import (
     run_cli,
     run_subprocess,
 )
-from tests.fuzz.test_fuzz_config import OWNED_BY_CONFIGSPEED
 
 COMMANDS = ["get", "explain", "login", "logout", "migrate", "token", "k8s-secret",
             "kubelet-plugin"]
@@ -129,7 +128,6 @@ def test_real_program_runs(tmp_path: Path, argv: list[str], content: bytes) -> N
     _real_run(tmp_path, argv, content)
 
 
-@OWNED_BY_CONFIGSPEED
 @pytest.mark.parametrize("argv", REAL_ARGV[:2])
 def test_real_program_deep_config(tmp_path: Path, argv: list[str]) -> None:
     _real_run(tmp_path, argv, b"[" * 100_000)

@@ -89,12 +89,6 @@ def test_config_file_bytes(tmp_path_factory: pytest.TempPathFactory, data: bytes
 
 # --- JSON limits (issue 10 finding 7, config.py): deep nesting, huge ints, surrogates,
 # NaN/Infinity. Kept apart so the classes above stay strict.
-OWNED_BY_CONFIGSPEED = pytest.mark.xfail(
-    strict=False,
-    reason="JSON limits in config.py (finding 7) are owned by the configspeed helper;"
-    " remove this xfail once that branch is merged",
-)
-
 limit_texts = st.one_of(
     st.integers(1, 100_000).map(lambda n: "[" * n + "]" * n),
     st.integers(1, 100_000).map(lambda n: '{"auths":' + '{"a":' * n + "1" + "}" * n + "}"),
@@ -110,8 +104,7 @@ limit_texts = st.one_of(
 )
 
 
-@OWNED_BY_CONFIGSPEED
-@fuzz(15, shrink=False)
+@fuzz(15)
 @given(limit_texts)
 def test_config_json_limits(text: str) -> None:
     with typed_errors_only():

@@ -78,15 +78,7 @@ def test_actions(memory: Dict[Tuple[str, str], str], data: st.DataObject) -> Non
     check_helper(result)
 
 
-OWNED_BY_FILES = pytest.mark.xfail(
-    strict=False,
-    reason="JSON limits on helper stdin and failed-store atomicity (findings 7, 8) are"
-    " owned by the files helper; remove this xfail once that branch is merged",
-)
-
-
-@OWNED_BY_FILES
-@fuzz(10, shrink=False)
+@fuzz(10)
 @given(st.sampled_from(["store", "get", "erase"]), st.sampled_from([
     b'{"ServerURL":"quay.io","Username":"u\\ud800","Secret":"s"}',
     b'{"ServerURL":"quay.io\\udcff","Username":"u","Secret":"s"}',

@@ -74,14 +74,6 @@ def env(fake_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return fake_dir
 
 
-JSON_LIMITS_IN_PROTOCOL = pytest.mark.xfail(
-    strict=False,
-    reason="JSON limits in a helper's answer (finding 7: RecursionError from"
-    " protocol/helpers decoding) belong to the JSON-limits work (configspeed/files"
-    " helpers); remove this xfail once that is merged",
-)
-
-
 def _check(env: Path, out: bytes, err: bytes, rc: int, monkeypatch: pytest.MonkeyPatch,
            secret_ok: bool) -> None:
     (env / "out").write_bytes(out)
@@ -111,8 +103,7 @@ def test_helper_output(env: Path, monkeypatch: pytest.MonkeyPatch, out: bytes, e
     _check(env, out, err, rc, monkeypatch, False)
 
 
-@JSON_LIMITS_IN_PROTOCOL
-@fuzz(10, shrink=False)
+@fuzz(10)
 @given(limit_outputs, st.sampled_from([0, 1]))
 def test_helper_output_json_limits(env: Path, monkeypatch: pytest.MonkeyPatch, out: bytes,
                                    rc: int) -> None:
