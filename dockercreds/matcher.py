@@ -8,7 +8,18 @@ repeated lookups of one place are answered from a memo:
 * namespace keys (``quay.io/org``, no scheme) by (host, path): they apply to repositories
   at or below that path, by whole segments, and never to a sibling (``quay.io/org`` does
   not match ``quay.io/organization/x``); the most specific wins, then the host key;
-* ``credHelpers`` by host (a helper is asked per registry, never per namespace).
+* ``credHelpers`` by host (a helper is asked per registry, never per namespace);
+* ``credHelpers`` glob keys (``*.azurecr.io``, ``*.dkr.ecr.*.amazonaws.com``) with
+  kubelet's ``matchImages`` rules for the host part: the host is split into DNS labels
+  and each label is matched on its own with Go's ``filepath.Match`` (``*`` = any run of
+  characters inside one label, ``[a-z]`` / ``[^0-9]`` classes, ``\\`` escapes), so a
+  glob only matches hosts with the same number of labels; ports must be equal (a glob
+  without a port matches only hosts without one). No scheme, path or ``?`` (kubelet
+  reads ``?`` as the start of a URL query, so it never matches there). Matching is
+  case-insensitive, as for every other key (hosts are normalized to lowercase).
+  Globs are consulted only when no exact key names the host; the glob with the most
+  literal labels wins, then the lexically smallest key. A glob key that is not a valid
+  pattern is ignored (``ignored`` says why), as the docker CLI never matches it either.
 
 Two keys for the same place are ranked deterministically (DESIGN.md "Keys"): the key
 already in canonical form, then ``https://`` keys, then ``http://`` keys, then other
@@ -27,9 +38,9 @@ from typing import Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence
 
 from .entry import AuthEntry
 from .errors import InvalidRegistry
-from .registry import HUB_ALIASES, HUB_DOMAIN, HUB_KEY, Key, parse_key
+from .registry import HUB_ALIASES, HUB_DOMAIN, HUB_KEY, Key, parse_key, without_userinfo
 
-__all__ = ["KeyIndex", "Match", "rank_key"]
+__all__ = ["GlobKey", "KeyIndex", "Match", "parse_glob", "rank_key"]
 
 Place = Union[str, Tuple[str, str]]  # a host, or (host, namespace path)
 
@@ -149,6 +160,117 @@ def _fast_hosts(keys: Sequence[str]) -> List[str]:
     return out
 
 
+_GLOB_META = frozenset("*?[")
+_LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+class GlobKey(NamedTuple):
+    """A ``credHelpers`` glob key, compiled: ``pattern`` matches a whole normalized host."""
+
+    raw: str
+    helper: str
+    literal_labels: int
+    pattern: re.Pattern[str]
+
+    def matches(self, host: str) -> bool:
+        return self.pattern.fullmatch(host) is not None
+
+
+def is_glob(raw: str) -> bool:
+    """True when ``raw`` has a glob character (``*``, ``?``, ``[``) in its host part."""
+    return not _GLOB_META.isdisjoint(raw)
+
+
+def _label_regex(label: str, raw: str) -> Tuple[str, bool]:
+    """(regex, literal?) for one label, with Go ``filepath.Match`` syntax."""
+    out: List[str] = []
+    literal = True
+    i = 0
+    while i < len(label):
+        c = label[i]
+        if c == "*":
+            literal = False
+            out.append("[^.:]*")  # within one label, never into the port
+            i += 1
+        elif c == "[":
+            literal = False
+            end, cls = _class_regex(label, i + 1, raw)
+            out.append(cls)
+            i = end
+        elif c == "\\":
+            if i + 1 == len(label):
+                raise ValueError(f"glob key {raw!r}: a '\\' at the end of a label escapes nothing")
+            out.append(re.escape(label[i + 1]))
+            i += 2
+        elif c in _LABEL_CHARS:
+            out.append(re.escape(c))
+            i += 1
+        else:
+            raise ValueError(f"glob key {raw!r}: {c!r} is not allowed in a host name")
+    return "".join(out), literal
+
+
+def _class_regex(label: str, i: int, raw: str) -> Tuple[int, str]:
+    """A ``[...]`` class starting after ``[`` at ``i``: (index after ``]``, regex)."""
+    negate = i < len(label) and label[i] == "^"
+    if negate:
+        i += 1
+    ranges: List[str] = []
+    while True:
+        if i >= len(label):
+            raise ValueError(f"glob key {raw!r}: '[' without a closing ']'")
+        if label[i] == "]" and ranges:
+            break
+        lo, i = _class_char(label, i, raw)
+        hi = lo
+        if i < len(label) and label[i] == "-":
+            hi, i = _class_char(label, i + 1, raw)
+            if hi < lo:
+                raise ValueError(f"glob key {raw!r}: range {lo}-{hi} is reversed")
+        ranges.append(re.escape(lo) if lo == hi else f"{re.escape(lo)}-{re.escape(hi)}")
+    # a label never holds a '.' or ':': a class never matches one (label count, port)
+    return i + 1, "(?![.:])[" + ("^" if negate else "") + "".join(ranges) + "]"
+
+
+def _class_char(label: str, i: int, raw: str) -> Tuple[str, int]:
+    if i >= len(label) or label[i] in "-]":
+        raise ValueError(f"glob key {raw!r}: bad character class in {label!r}")
+    if label[i] == "\\":
+        i += 1
+        if i >= len(label):
+            raise ValueError(f"glob key {raw!r}: a '\\' at the end of a label escapes nothing")
+    return label[i], i + 1
+
+
+def parse_glob(raw: str, helper: str = "") -> GlobKey:
+    """Compile a ``credHelpers`` glob key; ValueError says why it is not one."""
+    shown = without_userinfo(raw)  # messages never quote user info or secret parameters
+    if "@" in raw:
+        raise ValueError(f"glob key {shown!r} has user info; a glob is host[:port] only")
+    if "://" in raw:
+        raise ValueError(f"glob key {shown!r} has a scheme; a glob is host[:port] only")
+    if "/" in raw:
+        raise ValueError(f"glob key {shown!r} has a path; a glob is host[:port] only")
+    if "?" in raw:
+        raise ValueError(
+            f"glob key {shown!r} has '?', which kubelet reads as a URL query (never matches);"
+            " use [a-z0-9] for one character"
+        )
+    host, port = raw.lower(), ""
+    head, colon, tail = host.rpartition(":")
+    if colon:
+        if not tail.isdigit() or not tail.isascii() or len(tail) > 5:
+            raise ValueError(f"glob key {shown!r}: the port must be digits (no glob in a port)")
+        host, port = head, tail
+    labels = host.split(".")
+    if "" in labels:
+        raise ValueError(f"glob key {shown!r} has an empty DNS label")
+    parts = [_label_regex(label, shown) for label in labels]
+    regex = "\\.".join(p for p, _ in parts) + (f":{port}" if port else "")
+    literal = sum(1 for _, lit in parts if lit)
+    return GlobKey(raw, helper, literal, re.compile(regex, re.ASCII))
+
+
 class KeyIndex:
     """Normalized index of one config's ``auths`` and ``credHelpers`` keys.
 
@@ -164,6 +286,9 @@ class KeyIndex:
         # host -> (rank, helper name, raw key), best key first
         self.helpers: Dict[str, List[Tuple[Tuple[int, str], str, str]]] = {}
         self.ignored: Dict[str, str] = {}
+        # credHelpers glob keys, best first (most literal labels, then lexical)
+        self.globs: List[GlobKey] = []
+        self._glob_memo: Dict[str, Optional[GlobKey]] = {}
         # memo for callers that turn a matched entry into a value once (resolver)
         self.memo: Dict[str, object] = {}
         self._entry = entry
@@ -190,6 +315,7 @@ class KeyIndex:
             index._add_helper(raw, helper)
         for choices in index.helpers.values():
             choices.sort()
+        index.globs.sort(key=lambda g: (-g.literal_labels, g.raw))
         return index
 
     def _add_auths(self, keys: Sequence[str], legacy: bool) -> None:
@@ -228,6 +354,12 @@ class KeyIndex:
         try:
             key = _parse_key(raw)
         except InvalidRegistry as exc:
+            if is_glob(raw):
+                try:
+                    self.globs.append(parse_glob(raw, helper))
+                except ValueError as why:
+                    self.ignored[raw] = f"credHelpers {why}; never matched"
+                return
             self.ignored[raw] = f"credHelpers: {exc}"
             return
         if key.path:
@@ -239,12 +371,35 @@ class KeyIndex:
         self.helpers.setdefault(key.host, []).append((rank_key(raw, key), helper, raw))
 
     def helper_for(self, host: str) -> Optional[Tuple[str, str]]:
-        """(helper name, raw key) from ``credHelpers`` for a normalized host."""
+        """(helper name, raw key) from ``credHelpers`` for a normalized host.
+
+        An exact key first; else the best glob key that matches (:meth:`glob_for`).
+        """
         choices = self.helpers.get(host)
         if not choices:
+            if self.globs:
+                glob = self.glob_for(host)
+                if glob is not None:
+                    return glob.helper, glob.raw
             return None
         _, helper, raw = choices[0]
         return helper, raw
+
+    def glob_for(self, host: str) -> Optional[GlobKey]:
+        """The best ``credHelpers`` glob key matching ``host`` (exact keys not consulted)."""
+        memo = self._glob_memo
+        found = memo.get(host, _UNKNOWN)
+        if found is not _UNKNOWN:
+            return found  # type: ignore[return-value]
+        found = next((g for g in self.globs if g.matches(host)), None)
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()
+        memo[host] = found
+        return found
+
+    def globs_matching(self, host: str) -> List[GlobKey]:
+        """Every glob key matching ``host``, best first (for ``explain``)."""
+        return [g for g in self.globs if g.matches(host)]
 
     def lookup(self, host: str, path: str = "") -> Optional[Match]:
         """The most specific entry for repository ``path`` on normalized ``host``.

@@ -57,7 +57,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from logging import Logger
 
     from .helper_cache import HelperCache
-    from .matcher import Match
+    from .matcher import KeyIndex, Match
     from .reference import Reference
 
 __all__ = [
@@ -278,6 +278,34 @@ def _trace_match(match: Match, host: str, trace: Trace) -> None:
         trace(f"  auths[{key!r}]: username {match.entry.username!r}")
 
 
+def _trace_route(
+    index: KeyIndex, host: str, raw: str, routed_by: str, store_name: str, trace: Trace
+) -> None:
+    """How ``credHelpers`` routed ``host``: the exact key, or the glob and the globs it beat."""
+    globs = index.globs_matching(host) if index.globs else []
+    said = f"{routed_by} = {store_name!r}"
+    if globs and globs[0].raw == raw:
+        said = f"credHelpers glob {without_userinfo(raw)!r} matches {host!r}: helper {store_name!r}"
+    trace(
+        f"  {said}"
+        + ("" if store_name else ": this file's auths, not credsStore (as Docker)")
+    )
+    if not globs:
+        return
+    beaten = globs if globs[0].raw != raw else globs[1:]
+    if not beaten:
+        return
+    others = ", ".join(repr(without_userinfo(g.raw)) for g in beaten)
+    verb = "matches" if len(beaten) == 1 else "match"
+    if beaten is globs:
+        trace(f"  credHelpers glob {others} also {verb}; the exact key wins")
+    else:
+        trace(
+            f"  credHelpers glob {others} also {verb}; {raw!r} wins"
+            " (more literal labels, then lexical order)"
+        )
+
+
 def _entry_credentials(config: DockerConfig, match: Match) -> Credentials:
     """The Credentials of a matched entry, built once per loaded config."""
     memo = config.index.memo
@@ -320,15 +348,12 @@ def _from_config(
     index = config.index
     store_name: Optional[str] = None
     routed_by = "credsStore"
-    helper = index.helper_for(host) if index.helpers else None
+    helper = index.helper_for(host) if index.helpers or index.globs else None
     if helper is not None:
         store_name = helper[0]
         routed_by = f"credHelpers[{without_userinfo(helper[1])!r}]"
         if trace:
-            trace(
-                f"  {routed_by} = {store_name!r}"
-                + ("" if store_name else ": this file's auths, not credsStore (as Docker)")
-            )
+            _trace_route(index, host, helper[1], routed_by, store_name, trace)
     elif config.creds_store:
         store_name = config.creds_store
         if trace:

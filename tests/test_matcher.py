@@ -395,6 +395,174 @@ def test_index_is_built_once() -> None:
     assert config.index is config.index
 
 
+# --------------------------------------------------------------- credHelpers globs (issue 11 #2)
+
+# kubelet's matchImages rules for the host part (/work/shared/reference: "Kubelet matching
+# cases"), per label with Go filepath.Match; a glob never has a scheme, path or '?'.
+GLOB_MATCH_CASES: List[Tuple[str, str, bool]] = [
+    ("*.azurecr.io", "myreg.azurecr.io", True),
+    ("*.io", "myreg.azurecr.io", False),  # one label per '*'
+    ("*.*.io", "myreg.azurecr.io", True),
+    ("*.gcr.io", "gcr.io", False),  # '*' is a whole label, never none
+    ("*.gcr.io", "a.b.gcr.io", False),
+    ("*.dkr.ecr.*.amazonaws.com", "123456789012.dkr.ecr.eu-west-1.amazonaws.com", True),
+    ("*.dkr.ecr.*.amazonaws.com", "123.dkr.ecr.eu-west-1.amazonaws.com.cn", False),
+    ("*.dkr.ecr.*.amazonaws.com", "123.dkr.ecr.amazonaws.com", False),
+    ("reg[0-9].example.com", "reg7.example.com", True),
+    ("reg[0-9].example.com", "regx.example.com", False),
+    ("reg[^0-9].example.com", "regx.example.com", True),
+    ("reg[^0-9].example.com", "reg7.example.com", False),
+    ("ecr-*.example.com", "ecr-prod.example.com", True),  # a partial-label glob
+    ("ecr-*.example.com", "ecr-.example.com", True),  # '*' may match nothing in a label
+    ("ecr-*.example.com", "ecs-prod.example.com", False),
+    ("ecr-*.example.com", "ecr-a.b.example.com", False),  # never across a dot
+    ("*-mirror.example.com", "eu-mirror.example.com", True),
+    ("[^a].io", "b.io", True),
+    ("x[^a]y.io", "x.y.io", False),  # a class never matches a dot (label count)
+    ("x[^a]y.io", "x.io", False),
+    ("*.example.test:5000", "a.example.test:5000", True),
+    ("*.example.test:5000", "a.example.test:5001", False),
+    ("*.example.test:5000", "a.example.test", False),  # ports must match
+    ("*.example.test", "a.example.test:5000", False),  # no port matches no port only
+    ("*.Example.TEST", "a.example.test", True),  # case-insensitive, as every key
+    ("a\\*.io", "a*.io", True),  # an escaped '*' is literal
+    ("a\\*.io", "ab.io", False),
+    ("*.*", "localhost:5000", False),
+    ("*", "localhost:5000", False),  # '*' never reaches into the port
+    ("*", "localhost", True),
+]
+
+
+@pytest.mark.parametrize(("glob", "host", "expected"), GLOB_MATCH_CASES)
+def test_glob_matching(glob: str, host: str, expected: bool) -> None:
+    index = config_of([], helpers={glob: "h"}).index
+    assert index.ignored == {}
+    assert index.helper_for(host) == (("h", glob) if expected else None)
+
+
+BAD_GLOBS: List[Tuple[str, str]] = [
+    ("https://*.azurecr.io", "scheme"),
+    ("*.azurecr.io/team", "path"),
+    ("re?.example.com", "'?'"),
+    ("reg[0-9.example.com", "closing ']'"),
+    ("reg[].example.com", "class"),
+    ("reg[9-0].example.com", "reversed"),
+    ("*..example.com", "empty DNS label"),
+    ("*.example.com.", "empty DNS label"),
+    ("*.example.com:*", "port"),
+    ("*.example.com:50x", "port"),
+    ("*.exa mple.com", "not allowed"),
+    ("*.example.com\\", "escapes nothing"),
+]
+
+
+@pytest.mark.parametrize(("bad", "why"), BAD_GLOBS)
+def test_bad_glob_keys_are_ignored_with_a_note(bad: str, why: str) -> None:
+    index = config_of(["ok.io"], helpers={bad: "h", "*.ok.io": "g"}).index
+    assert why in index.ignored[bad]
+    assert "never matched" in index.ignored[bad]
+    assert index.helper_for("a.ok.io") == ("g", "*.ok.io")  # other keys unaffected
+    assert index.lookup("ok.io") is not None
+    assert [g.raw for g in index.globs] == ["*.ok.io"]
+
+
+@pytest.mark.parametrize("bad", ["robot:hunter2@*.example.com", "*.example.com?token=hunter2",
+                                 "https://robot:hunter2@*.example.com"])
+def test_bad_glob_key_note_has_no_secret(bad: str) -> None:
+    index = config_of([], helpers={bad: "h"}).index
+    assert "never matched" in index.ignored[bad]
+    assert "hunter2" not in index.ignored[bad]
+
+
+GLOB_PRECEDENCE: List[Tuple[Dict[str, str], str, Optional[Tuple[str, str]]]] = [
+    # an exact key beats any glob
+    ({"*.azurecr.io": "glob", "x.azurecr.io": "exact"}, "x.azurecr.io", ("exact", "x.azurecr.io")),
+    ({"*.azurecr.io": "glob", "https://x.azurecr.io": "exact"}, "x.azurecr.io",
+     ("exact", "https://x.azurecr.io")),
+    ({"*.azurecr.io": "glob", "x.azurecr.io": "exact"}, "y.azurecr.io", ("glob", "*.azurecr.io")),
+    # an empty exact key still beats the glob (it routes the host to this file's auths)
+    ({"*.azurecr.io": "glob", "x.azurecr.io": ""}, "x.azurecr.io", ("", "x.azurecr.io")),
+    # more literal labels win
+    ({"*.*.io": "two", "*.azurecr.io": "one"}, "x.azurecr.io", ("one", "*.azurecr.io")),
+    ({"*.dkr.ecr.*.amazonaws.com": "ecr", "*.*.*.*.amazonaws.com": "any"},
+     "1.dkr.ecr.us-east-1.amazonaws.com", ("ecr", "*.dkr.ecr.*.amazonaws.com")),
+    # a partial-label glob is not a literal label: same count, lexical order ('*' < 'e')
+    ({"ecr-*.example.com": "partial", "*.example.com": "star"}, "ecr-1.example.com",
+     ("star", "*.example.com")),
+    ({"ecr-*.example.com": "partial", "*.*.com": "star"}, "ecr-1.example.com",
+     ("partial", "ecr-*.example.com")),
+    # then lexical order of the raw key
+    ({"b*.example.com": "b", "*b.example.com": "a"}, "bb.example.com", ("a", "*b.example.com")),
+    ({"x.*.io": "x", "*.y.io": "y"}, "x.y.io", ("y", "*.y.io")),
+]
+
+
+@pytest.mark.parametrize(("helpers", "host", "expected"), GLOB_PRECEDENCE)
+def test_glob_precedence(
+    helpers: Dict[str, str], host: str, expected: Optional[Tuple[str, str]]
+) -> None:
+    for order in (helpers, dict(reversed(list(helpers.items())))):
+        index = config_of([], helpers=order).index
+        assert index.helper_for(host) == expected
+
+
+def test_glob_keys_are_not_registries() -> None:
+    index = config_of([], helpers={"*.azurecr.io": "acr", "quay.io": "q"}).index
+    assert list(index.helpers) == ["quay.io"]  # list_registries reads these
+    assert index.lookup("x.azurecr.io") is None  # globs route helpers, not auths
+    assert index.globs_matching("x.azurecr.io")[0].raw == "*.azurecr.io"
+
+
+_LABEL = st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,6}[a-z0-9])?", fullmatch=True)
+_GLOB_LABEL = st.one_of(_LABEL, st.just("*"), _LABEL.map(lambda s: s + "*"),
+                        st.just("[a-m]*"), st.just("[^0-9]*"))
+_PORT = st.sampled_from(["", ":5000", ":443"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_GLOB_LABEL, min_size=1, max_size=5), _PORT,
+       st.lists(_LABEL, min_size=1, max_size=5), _PORT)
+def test_glob_never_matches_another_label_count_or_port(
+    glob_labels: List[str], glob_port: str, host_labels: List[str], host_port: str
+) -> None:
+    glob = ".".join(glob_labels) + glob_port
+    host = ".".join(host_labels) + host_port
+    index = config_of([], helpers={glob: "h"}).index
+    matched = index.helper_for(host) is not None
+    if len(glob_labels) != len(host_labels) or glob_port != host_port:
+        assert not matched
+    # a brute-force reading: each label by itself with fnmatch (no dots in labels)
+    import fnmatch
+
+    expected = (
+        len(glob_labels) == len(host_labels)
+        and glob_port == host_port
+        and all(fnmatch.fnmatchcase(h, g.replace("[^", "[!"))
+                for g, h in zip(glob_labels, host_labels))
+    )
+    assert matched == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(_LABEL, st.lists(_LABEL, min_size=1, max_size=3))
+def test_exact_key_always_beats_a_glob(first: str, rest: List[str]) -> None:
+    host = ".".join([first, *rest])
+    glob = ".".join(["*", *rest])
+    for order in ({glob: "glob", host: "exact"}, {host: "exact", glob: "glob"}):
+        index = config_of([], helpers=order).index
+        assert index.helper_for(host) == ("exact", host)
+        assert index.helper_for("z" + host) == ("glob", glob)
+
+
+def test_glob_answers_are_compiled_once_and_remembered() -> None:
+    index = config_of([], helpers={"*.azurecr.io": "acr"}).index
+    glob = index.globs[0]
+    assert index.glob_for("x.azurecr.io") is glob
+    assert index.glob_for("x.azurecr.io") is glob  # from the memo
+    assert index.globs[0] is glob
+    assert index._glob_memo == {"x.azurecr.io": glob}
+
+
 # --------------------------------------------------------------------------- property
 #
 # A brute-force reading of DESIGN.md "Keys", independent of registry.parse_key.

@@ -487,6 +487,67 @@ def test_cred_helpers_namespace_key_is_ignored(env: Env) -> None:
     assert env.calls() == []
 
 
+# ------------------------------------------------------- credHelpers globs (issue 11 #2)
+
+
+def test_cred_helpers_glob_routes_matching_registries(env: Env) -> None:
+    env.helper("glob", {"a.example.test": ("g-user", "g-a"), "b.example.test:5000": ("g", "g-b")})
+    env.helper("exact", {"x.example.test": ("e-user", "e-x")})
+    env.helper("store", {"a.example.test": ("s", "s-a"), "c.example.test": ("s", "s-c")})
+    env.docker({
+        "credHelpers": {"*.example.test": "glob", "*.example.test:5000": "glob",
+                        "x.example.test": "exact"},
+        "credsStore": "store",
+        "auths": {"example.test": entry("u", "plain-apex")},
+    })
+    a = get_credentials("a.example.test/team/app:1")
+    assert a is not None
+    assert (a.password, a.source, a.server) == ("g-a", "helper:glob", "a.example.test")
+    b = get_credentials("b.example.test:5000/app")
+    assert b is not None
+    assert (b.password, b.source) == ("g-b", "helper:glob")
+    x = get_credentials("x.example.test/app")  # the exact key wins over the glob
+    assert x is not None
+    assert (x.password, x.source) == ("e-x", "helper:exact")
+    # the glob has nothing for c: not the credsStore (the glob replaced it), no auths
+    assert get_credentials("c.example.test/app") is None
+    # one label more or less: not the glob's; the credsStore and auths as usual
+    assert secret_of(get_credentials("example.test/app")) == "plain-apex"
+    assert get_credentials("a.b.example.test/app") is None
+    assert env.calls("get") == [
+        ("glob", "a.example.test"),
+        ("glob", "b.example.test:5000"),
+        ("exact", "x.example.test"),
+        ("glob", "c.example.test"),
+        ("store", "example.test"),
+        ("store", "a.b.example.test"),
+    ]
+
+
+def test_explain_names_the_glob_rule(env: Env) -> None:
+    env.helper("acr", {"x.azurecr.io": ("u", "s")})
+    env.docker({"credHelpers": {"*.azurecr.io": "acr", "*.*.io": "any",
+                                "y.azurecr.io": "exact", "re?.azurecr.io": "bad"}})
+    trace = Trace()
+    assert secret_of(resolve("x.azurecr.io", "app", trace=trace)) == "s"
+    text = "\n".join(trace.steps)
+    assert "credHelpers glob '*.azurecr.io' matches 'x.azurecr.io': helper 'acr'" in text
+    assert "credHelpers glob '*.*.io' also matches; '*.azurecr.io' wins" in text
+    # an invalid glob key is a note, not an error
+    assert "ignored key 're?.azurecr.io': credHelpers glob key 're?.azurecr.io' has '?'" in text
+    trace = Trace()
+    env.helper("exact", {"y.azurecr.io": ("u", "e")})
+    assert secret_of(resolve("y.azurecr.io", "app", trace=trace)) == "e"
+    text = "\n".join(trace.steps)
+    assert "credHelpers['y.azurecr.io'] = 'exact'" in text
+    assert "'*.azurecr.io', '*.*.io' also match; the exact key wins" in text
+
+
+def test_glob_routed_registries_are_not_listed_as_registries(env: Env) -> None:
+    env.docker({"credHelpers": {"*.azurecr.io": "acr", "quay.io": "q"}})
+    assert list_registries() == ["quay.io"]
+
+
 @pytest.mark.parametrize("reverse", [False, True])
 def test_colliding_keys_resolve_the_same_in_any_file_order(env: Env, reverse: bool) -> None:
     keys = ["Quay.IO", "http://quay.io", "https://quay.io/v2/", "quay.io"]
