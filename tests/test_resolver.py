@@ -543,6 +543,17 @@ def test_explain_names_the_glob_rule(env: Env) -> None:
     assert "'*.azurecr.io', '*.*.io' also match; the exact key wins" in text
 
 
+def test_login_store_choice_follows_a_glob(env: Env) -> None:
+    from dockercreds.accounts import write_store
+
+    env.docker({"credHelpers": {"*.azurecr.io": "acr", "y.azurecr.io": ""},
+                "credsStore": "store"})
+    config = load_config()
+    assert write_store(config, "x.azurecr.io", None) == "acr"
+    assert write_store(config, "y.azurecr.io", None) is None  # exact "": this file
+    assert write_store(config, "azurecr.io", None) == "store"
+
+
 def test_glob_routed_registries_are_not_listed_as_registries(env: Env) -> None:
     env.docker({"credHelpers": {"*.azurecr.io": "acr", "quay.io": "q"}})
     assert list_registries() == ["quay.io"]
@@ -1390,3 +1401,36 @@ def test_bad_entry_is_reported_on_every_lookup_not_memoized(tmp_path: Path) -> N
     for _ in range(2):
         with pytest.raises(ConfigFormatError, match=r"auths\['quay\.io'\]\.auth"):
             get_registry_credentials("quay.io", config=cfg)
+
+
+@pytest.mark.peer
+def test_oracle_docker_keeps_glob_keys(registry: Registry, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # issue 11 #2: the docker CLI reads and saves a config with credHelpers globs without
+    # complaint, keeps the keys, and never routes through them (only we do)
+    (tmp_path / "helper-env").mkdir()
+    env = Env(tmp_path / "helper-env", monkeypatch)
+    env.helper("glob", {"a.example.test": ("g", "g-secret")})
+    helpers = {"*.example.test": "glob", "x.example.test": "glob", "re?.bad.test": "glob"}
+    # an unrelated entry keeps docker from choosing a default credsStore (pass is on PATH)
+    env.docker({"credHelpers": helpers, "auths": {"unrelated.example": entry("u", "p")}})
+    docker = require("docker")
+    where = {"DOCKER_CONFIG": str(env.docker_dir)}
+    out = subprocess.run(
+        [docker, "login", "-u", registry.user, "--password-stdin", registry.addr],
+        input=registry.password + "\n", env={**os.environ, **where}, capture_output=True,
+        text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr
+    saved = json.loads(env.docker_file.read_text(encoding="utf-8"))
+    assert saved["credHelpers"] == helpers
+    assert registry.addr in saved["auths"]
+    assert _docker_pulls(env.docker_dir, registry)
+    out = _run([docker, "logout", "some.other.registry"], where)
+    assert out.returncode == 0, out.stderr
+    saved = json.loads(env.docker_file.read_text(encoding="utf-8"))
+    assert saved["credHelpers"] == helpers
+    assert env.calls() == []  # docker never matched a glob key
+    # we read docker's save, and route through the glob
+    assert _ours_right(get_credentials(str(registry.image)), registry)
+    assert secret_of(get_credentials("a.example.test/app")) == "g-secret"
+    assert env.calls("get") == [("glob", "a.example.test")]
