@@ -6,7 +6,9 @@ changed through :func:`dockercreds.writer.update_config` (locked, re-read, atomi
 
 Where a write goes follows Docker (DESIGN.md "Writes"): ``credHelpers[host]`` >
 ``credsStore`` > plaintext in the file; ``store=`` forces ``file``, ``keyring`` or a
-helper. :mod:`dockercreds.migrate` builds on the same pieces.
+helper. :mod:`dockercreds.migrate` builds on the same pieces. Namespace accounts
+(``quay.io/org``) live in the keyring only: item ``host/path`` and the marker
+``"host/path": {}`` (see :func:`login`); helpers are asked per registry.
 
 ``target="containers"`` writes the containers auth file (podman, skopeo, buildah) the
 way containers/image does, through the same locked writer:
@@ -260,6 +262,16 @@ def login(
     plaintext secret for that registry is removed from it; a ``store=`` the file does not
     already route the registry to gets a ``credHelpers[key]`` entry, so lookups ask it.
 
+    A namespace (``quay.io/org``, ``host:5000/team/sub``) whose write store is the
+    keyring (``store="keyring"``, or the file routes the registry there) is a namespace
+    account: the keyring item ``host/path`` and the marker ``"host/path": {}``, with no
+    ``credHelpers`` entry; lookups of repositories under it use it, most specific first.
+    A namespace with ``store=`` an external helper raises
+    :class:`~dockercreds.errors.InvalidArgument` (helpers are asked per registry);
+    otherwise (plaintext, or a helper the file routes to) the whole registry is logged
+    in to, as Docker does. The docker CLI reduces keys to hosts: it never sees a
+    namespace account and uses the registry's own account for those repositories.
+
     ``target="containers"``: change the containers auth file instead (podman, skopeo,
     buildah; ``config`` then names that file, default podman's own) in its format, as
     ``podman login`` would; see the module doc. ``registry`` may name a namespace there
@@ -450,7 +462,8 @@ def logout(registry: str, *, config: PathArg = None, target: str = DOCKER) -> bo
     (each asked for ``host``, ``http://host`` and ``https://host``, as Docker does), and
     removes every auths key naming the registry as a whole (any scheme or path form).
     Namespace keys (``quay.io/org``) stay, unless ``registry`` names one exactly: then
-    only that namespace is removed. Returns whether anything was removed; being logged
+    only that namespace is removed (its keyring item too, when the key was a ``{}``
+    marker of a namespace account). Returns whether anything was removed; being logged
     out already is not an error. A helper program that is not installed is skipped with
     a warning; other store errors are raised after the file has been cleaned.
 

@@ -1582,7 +1582,10 @@ def _pulls(reg: Any, conf: Path, repos: List[str]) -> Dict[str, int]:
 
 @pytest.mark.peer
 def test_peer_namespace_accounts_in_secret_service(
-    use_secret_service: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    use_secret_service: Any,
+    venv_bin_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Done-when of issue 11 item 1: two namespace accounts plus a host account."""
     from dockercreds.resolver import get_credentials
@@ -1604,9 +1607,9 @@ def test_peer_namespace_accounts_in_secret_service(
         expected = {"team-a": "team-a-bot", "team-b": "team-b-bot", "other": reg.user}
         repos = [f"{ns}/app" for ns in expected]
         for ns, user in expected.items():
-            found = get_credentials(f"{ns_image(reg, ns)}", config=conf)
+            found = get_credentials(ns_image(reg, ns), config=conf)
             assert found is not None and (found.username, found.source) == (user, "keyring")
-        assert _pulls(reg, conf, repos) == {repo: 200 for repo in repos}
+        assert _pulls(reg, conf, repos) == dict.fromkeys(repos, 200)
         # which user each pull used: the registry refuses exactly the pulls of the
         # namespace whose user it no longer knows (htpasswd has no per-repository ACL,
         # and its log does not name the user)
@@ -1619,6 +1622,28 @@ def test_peer_namespace_accounts_in_secret_service(
                 }
             finally:
                 reg.add_user(user, password)
+
+        # the docker CLI reads the same file: it reduces keys to hosts, asks
+        # docker-credential-keyring for the registry only, and so pulls every namespace
+        # with the host account; it loads the {} markers without complaint
+        docker = require("docker")
+        env = {**os.environ, "DOCKER_CONFIG": str(conf.parent)}
+        for ns in expected:
+            out = subprocess.run(
+                [docker, "manifest", "inspect", "--insecure", f"{ns_image(reg, ns)}:v1"],
+                capture_output=True, text=True, env=env, timeout=120, check=False,
+            )
+            assert out.returncode == 0 and "schemaVersion" in out.stdout, out.stderr
+            assert "config" not in out.stderr.lower()
+        reg.add_user("team-a-bot", "changed")  # docker never used it: still pulls
+        try:
+            out = subprocess.run(
+                [docker, "manifest", "inspect", "--insecure", f"{ns_image(reg, 'team-a')}:v1"],
+                capture_output=True, text=True, env=env, timeout=120, check=False,
+            )
+            assert out.returncode == 0, out.stderr
+        finally:
+            reg.add_user("team-a-bot", "team-a-bot-pw")
 
         assert logout(f"{reg.addr}/team-a", config=conf) is True
         assert read(conf)["auths"] == {reg.addr: {}, f"{reg.addr}/team-b": {}}
