@@ -266,9 +266,12 @@ def test_reference_cases(
         assert creds.username == "u"
 
 
-def test_case_9_empty_namespace_entry_gives_nothing_from_this_file(env: Env) -> None:
+def test_case_9_empty_namespace_entry_gives_nothing_from_this_file(
+    env: Env, ns_stores: Dict[str, Any]
+) -> None:
     # Deliberate decision (DESIGN.md "Keys"): {} means "the store holds it", so the most
     # specific key being {} gives nothing from this file; the host entry is NOT used.
+    # (The keyring is asked for a namespace account first: here it holds none.)
     path = write_json(
         env.tmp / "c.json", {"auths": {"quay.io/org": {}, "quay.io": entry("u", "valid")}}
     )
@@ -277,7 +280,7 @@ def test_case_9_empty_namespace_entry_gives_nothing_from_this_file(env: Env) -> 
     assert secret_of(other) == "valid"
 
 
-def test_case_9_next_source_is_still_asked(env: Env) -> None:
+def test_case_9_next_source_is_still_asked(env: Env, ns_stores: Dict[str, Any]) -> None:
     env.docker({"auths": {"quay.io/org": {}, "quay.io": entry("u", "docker")}})
     env.auth_file({"auths": {"quay.io": entry("u", "containers")}})
     creds = get_credentials("quay.io/org/app", sources="all")
