@@ -319,10 +319,10 @@ def _from_namespace(
     Asked before the registry's own store: the most specific key wins. When the keyring
     does not hold it, the lookup goes on as before (the registry's store; then the marker
     itself, which gives nothing more from this source, DESIGN.md "Keys"). A keyring that
-    is not available at all counts as "not found", unless the registry is routed to the
-    keyring anyway (then its error stands, as for any store).
+    is not available or fails counts as "not found" (shown by ``explain``), unless the
+    registry is routed to the keyring anyway (then its error stands, as for any store).
     """
-    from .errors import NoKeyringError
+    from .errors import KeyringError
 
     server = f"{host}/{match.namespace}"
     if trace:
@@ -333,11 +333,14 @@ def _from_namespace(
         )
     try:
         creds = _from_store("keyring", server, trace)
-    except NoKeyringError:
+    except KeyringError as exc:
         if _keyring_routed(config, host):
             raise
         if trace:
-            trace("  the keyring is not available: treated as 'not found'")
+            trace(
+                f"  the keyring failed ({exc}): treated as 'not found' (the registry is not"
+                " routed to the keyring, so a {} marker alone never breaks a lookup)"
+            )
         return None
     if trace:
         if creds is not None:

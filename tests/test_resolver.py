@@ -1415,20 +1415,26 @@ def test_namespace_marker_without_a_keyring_item_keeps_the_old_rule(
 
 
 @pytest.mark.parametrize("routed", [False, True])
-def test_namespace_marker_with_no_keyring_at_all(
-    tmp_path: Path, ns_stores: Dict[str, Any], routed: bool
+@pytest.mark.parametrize("failing", ["none", "broken"])
+def test_namespace_marker_with_no_usable_keyring(
+    tmp_path: Path, ns_stores: Dict[str, Any], routed: bool, failing: str
 ) -> None:
-    from dockercreds.errors import NoKeyringError
+    from dockercreds.errors import KeyringError, NoKeyringError
 
     _store(ns_stores, "keyring", {})
-    ns_stores["keyring"].fail[("get", "*")] = NoKeyringError("no keyring here")
+    error = NoKeyringError("no keyring") if failing == "none" else KeyringError("it broke")
+    ns_stores["keyring"].fail[("get", "*")] = error
     settings = {"credHelpers": {"quay.io": "keyring"}} if routed else {}
-    path = write_json(tmp_path / "c.json", {"auths": {"quay.io/org": {}}, **settings})
+    path = write_json(
+        tmp_path / "c.json", {"auths": {"quay.io/org": {}, "quay.io": {}}, **settings}
+    )
     if routed:  # the registry uses the keyring anyway: its error stands
-        with pytest.raises(NoKeyringError):
+        with pytest.raises(type(error)):
             get_credentials("quay.io/org/app", config=path)
-    else:  # a marker alone does not make a lookup fail where no keyring exists
-        assert get_credentials("quay.io/org/app", config=path) is None
+    else:  # a marker alone never makes a lookup fail; explain says why
+        trace = Trace()
+        assert resolve("quay.io", "org/app", config=path, trace=trace) is None
+        assert any("treated as 'not found'" in step for step in trace.steps)
 
 
 def test_explain_says_which_account_won_and_why(
