@@ -6,7 +6,9 @@ changed through :func:`dockercreds.writer.update_config` (locked, re-read, atomi
 
 Where a write goes follows Docker (DESIGN.md "Writes"): ``credHelpers[host]`` >
 ``credsStore`` > plaintext in the file; ``store=`` forces ``file``, ``keyring`` or a
-helper. :mod:`dockercreds.migrate` builds on the same pieces.
+helper. :mod:`dockercreds.migrate` builds on the same pieces. Namespace accounts
+(``quay.io/org``) live in the keyring only: item ``host/path`` and the marker
+``"host/path": {}`` (see :func:`login`); helpers are asked per registry.
 
 ``target="containers"`` writes the containers auth file (podman, skopeo, buildah) the
 way containers/image does, through the same locked writer:
@@ -260,6 +262,16 @@ def login(
     plaintext secret for that registry is removed from it; a ``store=`` the file does not
     already route the registry to gets a ``credHelpers[key]`` entry, so lookups ask it.
 
+    A namespace (``quay.io/org``, ``host:5000/team/sub``) whose write store is the
+    keyring (``store="keyring"``, or the file routes the registry there) is a namespace
+    account: the keyring item ``host/path`` and the marker ``"host/path": {}``, with no
+    ``credHelpers`` entry; lookups of repositories under it use it, most specific first.
+    A namespace with ``store=`` an external helper raises
+    :class:`~dockercreds.errors.InvalidArgument` (helpers are asked per registry);
+    otherwise (plaintext, or a helper the file routes to) the whole registry is logged
+    in to, as Docker does. The docker CLI reduces keys to hosts: it never sees a
+    namespace account and uses the registry's own account for those repositories.
+
     ``target="containers"``: change the containers auth file instead (podman, skopeo,
     buildah; ``config`` then names that file, default podman's own) in its format, as
     ``podman login`` would; see the module doc. ``registry`` may name a namespace there
@@ -281,6 +293,20 @@ def login(
     path = config_path(config)
     settings = store_settings(path)  # a malformed file stops us here
     name = write_store(settings, host, store)
+    namespace = namespace_of(registry.strip())
+    if namespace is not None:
+        if name == "keyring":
+            return _login_namespace(
+                namespace, username, password, path=path, verify=verify, insecure=insecure
+            )
+        if store is not None and name is not None:
+            raise InvalidArgument(
+                f"cannot store the namespace {registry.strip()!r} in {name!r}: credential"
+                " helpers are asked per registry only (the helper protocol has no"
+                " repositories); use --store keyring for a namespace account, or log in"
+                f" to {host} for the whole registry"
+            )
+        # plaintext or a helper the file routes to: the whole registry, as Docker does
     # A forced store the file does not route this registry to: without a credHelpers
     # entry nothing (docker, podman, skopeo, dockercreds) would ever ask it.
     route = name is not None and write_store(settings, host, None) != name
@@ -335,6 +361,52 @@ def login(
     return creds.replace(source=_store_source(name))
 
 
+def _login_namespace(
+    namespace: Tuple[str, str],
+    username: str,
+    password: str,
+    *,
+    path: Path,
+    verify: bool,
+    insecure: bool,
+) -> Credentials:
+    """A namespace account (``quay.io/org``) in the keyring, marked ``"quay.io/org": {}``.
+
+    The keyring item is named by the canonical namespace key; no ``credHelpers`` entry
+    is written (helpers are chosen per registry, and routing the registry to the keyring
+    would hide its plaintext account from the docker CLI). The docker CLI reduces keys to
+    hosts: it never sees the namespace account (see DESIGN.md "Keys").
+    """
+    from .helper_cache import invalidate
+    from .writer import section, update_config
+
+    host, ns_path = namespace
+    key = f"{host}/{ns_path}"
+    creds = Credentials.from_helper(key, username, password, source="")
+    if verify:
+        verify_login(host, creds, insecure=insecure)
+    chosen = resolver.store_for("keyring")
+    user, secret = creds.helper_pair()
+    previous = chosen.get(key)
+    if previous is not None and previous.helper_pair()[0] != user:
+        chosen.erase(key)
+    chosen.store(key, user, secret)
+    invalidate(host)
+
+    def put_marker(data: Dict[str, Any]) -> None:
+        auths = section(data, "auths")
+        assert auths is not None  # noqa: S101 (created on demand)
+        for other in list(auths):  # other spellings of the namespace lose their secret
+            if other != key and namespace_of(other) == namespace and isinstance(
+                auths[other], dict
+            ):
+                auths[other] = strip_secrets(auths[other])
+        auths[key] = strip_secrets(auths.get(key))
+
+    update_config(path, put_marker)
+    return creds.replace(source=_store_source("keyring"))
+
+
 def _store_servers(settings: DockerConfig, host: str, name: str) -> List[str]:
     """The names a login stores under in store ``name``.
 
@@ -359,6 +431,20 @@ def _logout_servers(host: str) -> List[str]:
     return [server, f"http://{host}", f"https://{host}"]
 
 
+def _erase_namespace(server: str) -> None:
+    """Erase a namespace account from the keyring (a keyring that is not there has none)."""
+    from .errors import NoKeyringError
+
+    chosen = resolver.store_for("keyring")
+    try:
+        found = chosen.get(server)
+    except NoKeyringError as exc:
+        warnings.warn(f"skipped the keyring while logging out of {server}: {exc}", stacklevel=3)
+        return
+    if found is not None:
+        chosen.erase(server)
+
+
 def _erase_everywhere(target: CredentialStore, host: str) -> bool:
     removed = False
     for server in _logout_servers(host):
@@ -376,7 +462,8 @@ def logout(registry: str, *, config: PathArg = None, target: str = DOCKER) -> bo
     (each asked for ``host``, ``http://host`` and ``https://host``, as Docker does), and
     removes every auths key naming the registry as a whole (any scheme or path form).
     Namespace keys (``quay.io/org``) stay, unless ``registry`` names one exactly: then
-    only that namespace is removed. Returns whether anything was removed; being logged
+    only that namespace is removed (its keyring item too, when the key was a ``{}``
+    marker of a namespace account). Returns whether anything was removed; being logged
     out already is not an error. A helper program that is not installed is skipped with
     a warning; other store errors are raised after the file has been cleaned.
 
@@ -401,14 +488,20 @@ def logout(registry: str, *, config: PathArg = None, target: str = DOCKER) -> bo
     if key.path and not key.scheme:
         wanted = (host, key.path)
 
+        markers: List[bool] = []
+
         def drop_namespace(data: Dict[str, Any]) -> bool:
             auths = section(data, "auths", create=False) or {}
             doomed = [k for k in auths if namespace_of(k) == wanted]
             for k in doomed:
+                markers.append(auths[k] == {})
                 del auths[k]
             return bool(doomed)
 
         if exists and _changed(path, drop_namespace):
+            if any(markers):  # a namespace account: its keyring item goes too
+                _erase_namespace(f"{host}/{key.path}")
+            invalidate(host)
             return True
         # no such namespace: Docker reduces the key to its host; so do we
 

@@ -81,6 +81,8 @@ class TokenFlow:
 
     ``credentials(registry)`` is asked with the normalized registry (``docker.io`` for
     Docker Hub) the first time a registry challenges; the answer is kept in memory.
+    ``repository_credentials(registry, repository)``, when given, is asked instead, once
+    per repository (namespace accounts, :meth:`for_config` uses it).
     ``insecure``: registries (``host[:port]``) that may get credentials over plain http.
     ``offline_token``: ask token servers for a refresh token with username/password
     (what ``docker login`` stores as an identity token); see :meth:`identity_token`.
@@ -96,8 +98,12 @@ class TokenFlow:
         offline_token: bool = False,
         clock: Callable[[], float] = time.time,
         token_timeout: float = DEFAULT_TOKEN_TIMEOUT,
+        repository_credentials: Optional[
+            Callable[[str, str], Optional[Credentials]]
+        ] = None,
     ) -> None:
         self._lookup = credentials
+        self._lookup_repo = repository_credentials
         self.policy = RealmPolicy(insecure)
         self.client_id = client_id
         self.offline_token = offline_token
@@ -121,13 +127,24 @@ class TokenFlow:
         clock: Optional[Callable[[], float]] = None,
         token_timeout: float = DEFAULT_TOKEN_TIMEOUT,
     ) -> TokenFlow:
-        """The flow the drivers build: credentials from ``credentials`` or the resolver."""
+        """The flow the drivers build: credentials from ``credentials`` or the resolver.
+
+        The resolver is asked per repository, so namespace accounts (``quay.io/org``) are
+        used for the repositories under them.
+        """
+        by_repo: Optional[Callable[[str, str], Optional[Credentials]]] = None
         if credentials is None:
 
             def credentials(registry: str) -> Optional[Credentials]:
                 from .resolver import get_registry_credentials
 
                 return get_registry_credentials(registry, config=config)
+
+            def by_repo(registry: str, repository: str) -> Optional[Credentials]:
+                from .registry import normalize_registry
+                from .resolver import resolve
+
+                return resolve(normalize_registry(registry), repository, config=config)
 
         return cls(
             credentials,
@@ -136,6 +153,7 @@ class TokenFlow:
             offline_token=offline_token,
             clock=clock or time.time,
             token_timeout=token_timeout,
+            repository_credentials=by_repo,
         )
 
     def __repr__(self) -> str:
@@ -156,16 +174,23 @@ class TokenFlow:
         self._hosts.clear()
         self._tokens.clear()
 
-    def credentials(self, registry: str) -> Optional[Credentials]:
+    def credentials(self, registry: str, repository: str = "") -> Optional[Credentials]:
+        """The credentials for ``registry`` (for ``repository`` when looked up per repository)."""
+        by_repo = self._lookup_repo is not None and repository
+        key = f"{registry}/{repository}" if by_repo else registry
         with self._lock:
-            if registry in self._creds:
-                return self._creds[registry]
-        creds = self._lookup(registry)
+            if key in self._creds:
+                return self._creds[key]
+        if by_repo:
+            assert self._lookup_repo is not None  # noqa: S101 (by_repo says so)
+            creds = self._lookup_repo(registry, repository)
+        else:
+            creds = self._lookup(registry)
         if creds is not None and creds.is_empty:
             creds = None
         with self._lock:
-            self._creds.setdefault(registry, creds)
-            return self._creds[registry]
+            self._creds.setdefault(key, creds)
+            return self._creds[key]
 
     # -- the request flow
 
@@ -187,7 +212,7 @@ class TokenFlow:
         sent: Any = None
         authorization: Optional[str] = None
         if host is not None and self.policy.transport_ok(scheme, hp):
-            creds = self.credentials(_registry_name(hp))
+            creds = self.credentials(_registry_name(hp), repo)
             if host.scheme == "basic":
                 if creds is not None and creds.password is not None:
                     authorization = basic(creds.username or "", creds.password)
@@ -213,7 +238,7 @@ class TokenFlow:
         if bearer is None:
             if challenges.basic is None or sent == "basic":
                 return
-            creds = self.credentials(registry)
+            creds = self.credentials(registry, repo)
             if creds is None or creds.password is None:
                 return
             self.policy.check_registry(scheme, hp, "a password")
@@ -224,7 +249,7 @@ class TokenFlow:
         realm = challenges.realm(hp)
         service = bearer.service or ""
         self._hosts.learn(hp, HostAuth("bearer", realm, service))
-        creds = self.credentials(registry)
+        creds = self.credentials(registry, repo)
         if creds is not None and creds.registry_token:
             if sent == "registry_token":
                 return

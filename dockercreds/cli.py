@@ -535,6 +535,11 @@ def _add_migrate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument(
         "--dry-run", action="store_true", help="only show what would move; change nothing"
     )
+    p.add_argument(
+        "--include-namespaces", action="store_true",
+        help="move namespace keys (quay.io/org) too, into the keyring only; the docker CLI,"
+        " podman and skopeo then no longer see those accounts (the report says what they see)",
+    )
     _add_target_flags(p)
 
 
@@ -546,7 +551,10 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
         _err("migrate: --to must be keyring or a credential helper name, not file")
         return 2
     config, target = _target(args)
-    report = migrate(config, to=args.to, dry_run=args.dry_run, target=target)
+    report = migrate(
+        config, to=args.to, dry_run=args.dry_run, target=target,
+        include_namespaces=args.include_namespaces,
+    )
     out = sys.stdout
     if report.dry_run:
         out.write(f"Dry run: nothing changed in {report.path}\n")

@@ -22,7 +22,11 @@ is a no-op.
 Kept in place (reported), each because moving it would change what some tool uses:
 
 * namespace keys (``quay.io/org``): stores are asked per registry; and the registry's own
-  entry too, as ``credHelpers[host]`` is asked before any namespace key;
+  entry too, as ``credHelpers[host]`` is asked before any namespace key. With
+  ``include_namespaces`` they move into the keyring (item ``host/path``, marker ``{}``,
+  no route: dockercreds asks the keyring for a ``{}`` namespace marker before the
+  registry's store), which only dockercreds reads per namespace; the report says what
+  the docker CLI, podman and skopeo see afterwards;
 * registries sent to another helper by ``credHelpers``;
 * entries without an ``auth`` field: podman and skopeo ignore ``username``/``password``
   and an ``identitytoken`` without ``auth``, so routing them would start using them;
@@ -128,6 +132,7 @@ class _Candidate:
     server: str
     entry: AuthEntry
     pair: Tuple[str, str] = field(repr=False)  # (helper Username, Secret)
+    namespace: bool = False  # a namespace key: ``host`` and ``server`` are "host/path"
 
 
 def _decode_entry(key: str, value: Any, path: str) -> AuthEntry:
@@ -153,17 +158,28 @@ def _has_auth(value: Any) -> bool:
     return key is not None and isinstance(value[key], str) and bool(value[key])
 
 
-def _namespace_hosts(auths: Dict[str, Any]) -> Dict[str, str]:
-    """host -> one of its namespace keys (``quay.io/org``), for every such host."""
+def _namespace_hosts(auths: Dict[str, Any], skip: Callable[[str], bool]) -> Dict[str, str]:
+    """host -> one of its namespace keys (``quay.io/org``) not ``skip``-ped, per such host."""
     out: Dict[str, str] = {}
     for key in sorted(auths):
         try:
             parsed = parse_key(key)
         except InvalidRegistry:
             continue
-        if parsed.path and not parsed.scheme:
+        if parsed.path and not parsed.scheme and not skip(key):
             out.setdefault(parsed.host, key)
     return out
+
+
+def _namespace_keep_reason(entry: AuthEntry) -> str:
+    """Why namespace entry must stay in the file with ``include_namespaces`` ("" if not)."""
+    if entry.registry_token:
+        return "a registry token cannot go to a store"
+    if entry.identity_token and entry.password:
+        return "has both a password and an identity token; a store holds one"
+    if _pair(entry) is None:
+        return "incomplete credentials"
+    return ""
 
 
 def _other_route(
@@ -222,13 +238,33 @@ def _keep_reason(
     return ""
 
 
+def _movable_namespace(key: str, value: Any, path: str) -> bool:
+    """True for a namespace key that ``include_namespaces`` moves, or an empty marker."""
+    try:
+        entry = _decode_entry(key, value, path)
+    except DockerCredsError:
+        return False
+    return entry.is_empty or not _namespace_keep_reason(entry)
+
+
 def _plan(
-    data: Dict[str, Any], path: str, to: str, target: str = DOCKER
+    data: Dict[str, Any],
+    path: str,
+    to: str,
+    target: str = DOCKER,
+    include_namespaces: bool = False,
 ) -> Tuple[List[_Candidate], List[MigrationItem]]:
     auths = section(data, "auths", create=False) or {}
     settings = settings_of(data, path)
     raw_helpers = section(data, "credHelpers", create=False) or {}
-    namespaces = _namespace_hosts(auths)
+    if include_namespaces:
+        # moved namespaces (and {} markers) are asked in the keyring before the
+        # registry's store: only namespace keys that keep a secret hold their host back
+        namespaces = _namespace_hosts(
+            auths, lambda key: _movable_namespace(key, auths[key], path)
+        )
+    else:
+        namespaces = _namespace_hosts(auths, lambda key: False)
     kept: List[MigrationItem] = []
     # host -> candidates, best key first (the matcher's ranking)
     by_host: Dict[str, List[Tuple[Tuple[int, str], _Candidate]]] = {}
@@ -246,6 +282,16 @@ def _plan(
         except InvalidRegistry:
             kept.append(MigrationItem(key, KEPT, username=entry.username,
                                       reason="not a registry key"))
+            continue
+        if include_namespaces and parsed.path and not parsed.scheme:
+            why = _namespace_keep_reason(entry)
+            pair = _pair(entry)
+            if why or pair is None:
+                kept.append(MigrationItem(key, KEPT, username=entry.username, reason=why))
+                continue
+            server = f"{parsed.host}/{parsed.path}"  # the keyring item's name
+            cand = _Candidate(key, server, server, entry, pair, namespace=True)
+            by_host.setdefault(server, []).append((rank_key(key, parsed), cand))
             continue
         other = _other_route(parsed.host, to, settings, raw_helpers, target)
         why = _keep_reason(key, value, entry, namespaces, other)
@@ -346,6 +392,7 @@ def migrate(
     dry_run: bool = False,
     store_factory: Optional[StoreFactory] = None,
     target: str = DOCKER,
+    include_namespaces: bool = False,
 ) -> MigrationReport:
     """Move every plaintext secret of ``config`` into store ``to`` (see the module doc).
 
@@ -359,7 +406,23 @@ def migrate(
     default podman's; see :func:`dockercreds.accounts.login`). Routes are its
     ``credHelpers[host]`` keys (``docker.io`` for Docker Hub); ``credsStore`` is never
     written there and one already in it is ignored, as podman ignores it.
+
+    ``include_namespaces``: move namespace keys (``quay.io/org``) too, into the keyring
+    only (``to="keyring"``, Docker target): each becomes a keyring item named
+    ``host/path`` and the marker ``"quay.io/org": {}``; no ``credHelpers`` entry is
+    written for it. Only dockercreds asks the keyring per namespace: the docker CLI
+    (which reduces keys to hosts), podman and skopeo stop seeing those accounts, which
+    ``report.notes`` says. Without it, namespace keys stay in the file.
     """
+    if include_namespaces and (to != "keyring" or target != DOCKER):
+        from .errors import InvalidArgument
+
+        raise InvalidArgument(
+            "include_namespaces moves namespace keys into the keyring only (credential"
+            " helpers are asked per registry, and podman reads a containers auth file"
+            f" per namespace itself); not into {to!r}"
+            + (" in a containers auth file" if target != DOCKER else "")
+        )
     if store_factory is None:
         from . import resolver
 
@@ -377,7 +440,7 @@ def migrate(
             path=label,
         )
     report = MigrationReport(label, to, dry_run)
-    moving, kept = _plan(data, label, to, target)
+    moving, kept = _plan(data, label, to, target, include_namespaces)
     if not moving:  # no plaintext secret that can move: the file is not touched
         report.items = kept
         return report
@@ -385,7 +448,7 @@ def migrate(
     if target == CONTAINERS:
         settings.creds_store = None
     raw_helpers = section(data, "credHelpers", create=False) or {}
-    hosts = sorted({c.host for c in moving})
+    hosts = sorted({c.host for c in moving if not c.namespace})
     routes = [
         key
         for host in hosts
@@ -399,21 +462,27 @@ def migrate(
         ] + kept
         report.routes = routes
         _decide_creds_store(report, store, current, hosts, target)
+        report.notes += _namespace_notes([c for c in moving if c.namespace], True)
         return report
 
+    ns_servers = {c.server for c in moving if c.namespace}
+
     def in_use(server: str) -> bool:
+        if server in ns_servers:  # the plaintext key answers now, not the keyring
+            return False
         if server == HUB_ALIAS:  # podman's name for Docker Hub: exact credHelpers key only
             return raw_helpers.get(HUB_ALIAS) == to
         return _routed(normalize_registry(server), to, settings, current)
 
     undo = _Undo(store)
     outcome: Dict[str, Tuple[str, str]] = {}  # host -> (status, reason)
-    for host in hosts:
+    for host in hosts + sorted(ns_servers):
         pair = next(c.pair for c in moving if c.host == host)
+        # both names of Docker Hub in either file: podman asks a helper for docker.io,
+        # dockercreds and docker for the v1 URL; a namespace has one name
+        servers = [host] if host in ns_servers else route_keys(host)
         try:
-            # both names of Docker Hub in either file: podman asks a helper for docker.io,
-            # dockercreds and docker for the v1 URL
-            outcome[host] = _store_and_check(store, undo, route_keys(host), pair, in_use, to)
+            outcome[host] = _store_and_check(store, undo, servers, pair, in_use, to)
         except DockerCredsError as exc:
             outcome[host] = (FAILED, str(exc))
     items: List[MigrationItem] = []
@@ -430,7 +499,7 @@ def migrate(
         report.items = items + kept
         return report
 
-    done_hosts = sorted({c.host for c in done})
+    done_hosts = sorted({c.host for c in done if not c.namespace})
     report.routes = [
         key
         for host in done_hosts
@@ -480,10 +549,28 @@ def migrate(
         report.items = items + kept
         return report
     report.changed = bool(done)
+    report.notes += _namespace_notes([c for c in done if c.namespace], False)
     report.items = [
         MigrationItem(c.key, MOVED, c.server, c.entry.username) for c in done
     ] + items + kept
     return report
+
+
+def _namespace_notes(moved: List[_Candidate], dry_run: bool) -> List[str]:
+    """What the other tools see of namespace accounts moved to the keyring (no secret)."""
+    if not moved:
+        return []
+    keys = ", ".join(sorted({without_userinfo(c.server) for c in moved}))
+    verb = "would leave" if dry_run else "leaves"
+    return [
+        f"namespace accounts ({keys}) are in the keyring now; only dockercreds asks the"
+        " keyring per namespace. The docker CLI reduces keys to hosts and never asks for"
+        " them (it uses the registry's own account, or none where only an empty namespace"
+        " entry names the registry); podman and skopeo read the emptied entries as 'no"
+        " credentials here' and go on to their next auth file without trying the"
+        " registry's own entry (so anonymous, unless credHelpers names the registry or"
+        f" another file has credentials). This run {verb} no secret of them in the file"
+    ]
 
 
 def _decide_creds_store(

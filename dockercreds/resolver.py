@@ -333,6 +333,54 @@ def _helper_cache(config: DockerConfig, given: Optional[HelperCache]) -> HelperC
     return current() or cache_for(config)
 
 
+def _keyring_routed(config: DockerConfig, host: str) -> bool:
+    """True when lookups of ``host`` ask the keyring store anyway (its errors matter)."""
+    helper = config.index.helper_for(host) if config.index.helpers else None
+    return (helper[0] if helper is not None else config.creds_store) == "keyring"
+
+
+def _from_namespace(
+    config: DockerConfig, host: str, match: Match, trace: Optional[Trace]
+) -> Optional[Credentials]:
+    """The namespace account for the ``{}`` namespace marker ``match``, from the keyring.
+
+    Asked before the registry's own store: the most specific key wins. When the keyring
+    does not hold it, the lookup goes on as before (the registry's store; then the marker
+    itself, which gives nothing more from this source, DESIGN.md "Keys"). A keyring that
+    is not available or fails counts as "not found" (shown by ``explain``), unless the
+    registry is routed to the keyring anyway (then its error stands, as for any store).
+    """
+    from .errors import KeyringError
+
+    server = f"{host}/{match.namespace}"
+    if trace:
+        trace(
+            f"  auths key {without_userinfo(match.key)!r} is a namespace marker ({{}}): the"
+            f" keyring is asked for the namespace account {server!r} before the registry's"
+            " own account (most specific first)"
+        )
+    try:
+        creds = _from_store("keyring", server, trace)
+    except KeyringError as exc:
+        if _keyring_routed(config, host):
+            raise
+        if trace:
+            trace(
+                f"  the keyring failed ({exc}): treated as 'not found' (the registry is not"
+                " routed to the keyring, so a {} marker alone never breaks a lookup)"
+            )
+        return None
+    if trace:
+        if creds is not None:
+            trace(f"  namespace account {server!r} wins over the registry's own account")
+        else:
+            trace(
+                f"  no namespace account {server!r}: the lookup goes on with the registry"
+                " (its store, then the auths keys)"
+            )
+    return creds
+
+
 def _from_config(
     config: DockerConfig,
     host: str,
@@ -346,6 +394,12 @@ def _from_config(
     if config.is_empty:
         return None
     index = config.index
+    match = index.lookup(host, path) if path else None
+    if match is not None and match.namespace and match.entry.is_empty:
+        # namespace accounts live in the keyring, most specific first (DESIGN.md "Keys")
+        found = _from_namespace(config, host, match, trace)
+        if found is not None:
+            return found
     store_name: Optional[str] = None
     routed_by = "credsStore"
     helper = index.helper_for(host) if index.helpers or index.globs else None
@@ -371,7 +425,8 @@ def _from_config(
         )
         if creds is not None:
             return creds
-    match = index.lookup(host, path)
+    if not path:
+        match = index.lookup(host, path)
     if match is None:
         if trace:
             trace(f"  no auths key for {host}{'/' + path if path else ''}")

@@ -21,6 +21,7 @@ from dockercreds.errors import (
     AuthError,
     ConfigWriteError,
     HelperFailed,
+    InvalidArgument,
     InvalidCredentials,
     InvalidRegistry,
     KeyringError,
@@ -1450,3 +1451,214 @@ def test_verify_unreachable_is_one_line(conf: Path) -> None:
     assert message.startswith(f"cannot reach 127.0.0.1:{port}: connection refused (GET http")
     assert message.endswith("nothing was stored")
     assert "\n" not in message and "Pool" not in message and "urllib3" not in message
+
+
+# --------------------------------------------------------------------------- namespace accounts
+
+
+def test_namespace_login_to_the_keyring(conf: Path, stores: Dict[str, FakeStore]) -> None:
+    write(conf, {"auths": {"quay.io/org": {"auth": b64("old:pw"), "email": "e"},
+                           "quay.io": {"auth": b64("host:pw")}}})
+    creds = login("quay.io/org", "robot", "pw1", config=conf, store="keyring")
+    assert (creds.server, creds.source) == ("quay.io/org", "keyring")
+    assert stores["keyring"].data == {"quay.io/org": ("robot", "pw1")}
+    # the marker, no secret, unknown fields kept; no credHelpers (docker reduces to hosts)
+    assert read(conf) == {"auths": {"quay.io/org": {"email": "e"},
+                                    "quay.io": {"auth": b64("host:pw")}}}
+    found = get_credentials_of(conf, "quay.io/org/team/app")
+    assert found == ("robot", "pw1", "keyring")
+    assert get_credentials_of(conf, "quay.io/other/app") == ("host", "pw", f"file:{conf}")
+
+
+def get_credentials_of(conf: Path, image: str) -> Optional[tuple[Any, Any, Any]]:
+    from dockercreds.resolver import get_credentials
+
+    found = get_credentials(image, config=conf)
+    return None if found is None else (found.username, found.password, found.source)
+
+
+@pytest.mark.parametrize(
+    ("config", "store"),
+    [
+        ({"credsStore": "keyring"}, None),  # routed to the keyring: a namespace account
+        ({"credHelpers": {"quay.io": "keyring"}}, None),
+        ({"credHelpers": {"quay.io": "pass"}}, "keyring"),  # forced
+    ],
+)
+def test_namespace_login_when_the_keyring_is_the_store(
+    conf: Path, stores: Dict[str, FakeStore], config: Dict[str, Any], store: Optional[str]
+) -> None:
+    write(conf, config)
+    login("quay.io/org", "robot", "pw1", config=conf, store=store)
+    assert stores["keyring"].data == {"quay.io/org": ("robot", "pw1")}
+    assert read(conf) == {**config, "auths": {"quay.io/org": {}}}
+
+
+@pytest.mark.parametrize(
+    ("config", "store"),
+    [({}, "pass"), ({"credsStore": "keyring"}, "pass")],
+)
+def test_namespace_login_to_an_external_helper_is_refused(
+    conf: Path, stores: Dict[str, FakeStore], config: Dict[str, Any], store: str
+) -> None:
+    write(conf, config)
+    before = conf.read_bytes()
+    with pytest.raises(InvalidArgument, match=r"namespace 'quay.io/org' in 'pass'.*per registry"):
+        login("quay.io/org", "robot", "pw1", config=conf, store=store)
+    assert conf.read_bytes() == before
+    assert all(not s.data for s in stores.values())
+
+
+def test_namespace_login_elsewhere_is_the_registry_as_in_docker(
+    conf: Path, stores: Dict[str, FakeStore]
+) -> None:
+    # plaintext, or a helper the file routes the registry to: the whole registry
+    quiet_login("quay.io/org", "u", "pw", config=conf)
+    assert read(conf) == {"auths": {"quay.io": {"auth": b64("u:pw")}}}
+    write(conf, {"credsStore": "pass"})
+    login("quay.io/org", "u", "pw", config=conf)
+    assert stores["pass"].data == {"quay.io": ("u", "pw")}
+
+
+def test_namespace_relogin_with_a_new_username_erases_the_old(
+    conf: Path, stores: Dict[str, FakeStore]
+) -> None:
+    login("quay.io/org", "robot", "pw1", config=conf, store="keyring")
+    login("quay.io/org", "robot2", "pw2", config=conf, store="keyring")
+    assert stores["keyring"].data == {"quay.io/org": ("robot2", "pw2")}
+    assert ("erase", "quay.io/org") in stores["keyring"].calls
+
+
+def test_namespace_logout_removes_just_that_account(
+    conf: Path, stores: Dict[str, FakeStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(conf, {"credsStore": "keyring"})
+    login("quay.io", "host", "pw0", config=conf)
+    login("quay.io/team-a", "a", "pw1", config=conf)
+    login("quay.io/team-b", "b", "pw2", config=conf)
+    assert logout("quay.io/team-a", config=conf) is True
+    assert stores["keyring"].data == {"quay.io": ("host", "pw0"), "quay.io/team-b": ("b", "pw2")}
+    assert read(conf)["auths"] == {"quay.io": {}, "quay.io/team-b": {}}
+    assert get_credentials_of(conf, "quay.io/team-a/app") == ("host", "pw0", "keyring")
+    assert get_credentials_of(conf, "quay.io/team-b/app") == ("b", "pw2", "keyring")
+
+
+def _three_user_registry(tmp: Path) -> Any:
+    """An htpasswd registry knowing host/team-a/team-b users, with team-a/app and team-b/app."""
+    from tests.peers import push_image, start_registry
+
+    reg = start_registry(tmp / "reg", user="hostuser")
+    try:
+        for user in ("team-a-bot", "team-b-bot"):
+            reg.add_user(user, f"{user}-pw")
+        for repo in ("team-a/app", "team-b/app", "other/app"):
+            push_image(reg.url, repo=repo, authorization=reg.authorization)
+    except BaseException:
+        reg.stop()
+        raise
+    return reg
+
+
+def ns_image(reg: Any, ns: str) -> str:
+    return f"{reg.addr}/{ns}/app"
+
+
+def _pulls(reg: Any, conf: Path, repos: List[str]) -> Dict[str, int]:
+    """HTTP status of a full pull of each repository through a fresh RegistryAuth."""
+    from dockercreds.auth_requests import RegistryAuth
+    from tests.peers import PeerError
+    from tests.token_server import new_session, pull_image
+
+    out: Dict[str, int] = {}
+    for repo in repos:
+        session = new_session(RegistryAuth(config=str(conf)))
+        try:
+            pull_image(session, reg.url, repo)
+            out[repo] = 200
+        except PeerError:
+            out[repo] = session.get(f"{reg.url}/v2/{repo}/manifests/v1").status_code
+    return out
+
+
+@pytest.mark.peer
+def test_peer_namespace_accounts_in_secret_service(
+    use_secret_service: Any,
+    venv_bin_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Done-when of issue 11 item 1: two namespace accounts plus a host account."""
+    from dockercreds.resolver import get_credentials
+
+    require("htpasswd")
+    monkeypatch.setenv("DOCKERCREDS_KEYRING_INDEX", str(tmp_path / "index.json"))
+    reg = _three_user_registry(tmp_path)
+    conf = tmp_path / "docker" / "config.json"
+    try:
+        # verify=True: the real registry checks each account before it is stored
+        login(reg.addr, reg.user, reg.password, config=conf, store="keyring", verify=True)
+        for team in ("team-a", "team-b"):
+            login(f"{reg.addr}/{team}", f"{team}-bot", f"{team}-bot-pw", config=conf,
+                  store="keyring", verify=True)
+        data = read(conf)
+        assert data["auths"] == {reg.addr: {}, f"{reg.addr}/team-a": {}, f"{reg.addr}/team-b": {}}
+        assert data["credHelpers"] == {reg.addr: "keyring"}  # the host; never a namespace
+
+        expected = {"team-a": "team-a-bot", "team-b": "team-b-bot", "other": reg.user}
+        repos = [f"{ns}/app" for ns in expected]
+        for ns, user in expected.items():
+            found = get_credentials(ns_image(reg, ns), config=conf)
+            assert found is not None and (found.username, found.source) == (user, "keyring")
+        assert _pulls(reg, conf, repos) == dict.fromkeys(repos, 200)
+        # which user each pull used: the registry refuses exactly the pulls of the
+        # namespace whose user it no longer knows (htpasswd has no per-repository ACL,
+        # and its log does not name the user)
+        for ns, user in expected.items():
+            password = reg.users[user]
+            reg.add_user(user, "changed-" + password)
+            try:
+                assert _pulls(reg, conf, repos) == {
+                    repo: 401 if repo == f"{ns}/app" else 200 for repo in repos
+                }
+            finally:
+                reg.add_user(user, password)
+
+        # the docker CLI reads the same file: it reduces keys to hosts, asks
+        # docker-credential-keyring for the registry only, and so pulls every namespace
+        # with the host account; it loads the {} markers without complaint
+        docker = require("docker")
+        env = {**os.environ, "DOCKER_CONFIG": str(conf.parent)}
+        for ns in expected:
+            out = subprocess.run(
+                [docker, "manifest", "inspect", "--insecure", f"{ns_image(reg, ns)}:v1"],
+                capture_output=True, text=True, env=env, timeout=120, check=False,
+            )
+            assert out.returncode == 0 and "schemaVersion" in out.stdout, out.stderr
+            assert "config" not in out.stderr.lower()
+        reg.add_user("team-a-bot", "changed")  # docker never used it: still pulls
+        try:
+            out = subprocess.run(
+                [docker, "manifest", "inspect", "--insecure", f"{ns_image(reg, 'team-a')}:v1"],
+                capture_output=True, text=True, env=env, timeout=120, check=False,
+            )
+            assert out.returncode == 0, out.stderr
+        finally:
+            reg.add_user("team-a-bot", "team-a-bot-pw")
+
+        assert logout(f"{reg.addr}/team-a", config=conf) is True
+        assert read(conf)["auths"] == {reg.addr: {}, f"{reg.addr}/team-b": {}}
+        after = {ns: get_credentials(ns_image(reg, ns), config=conf) for ns in expected}
+        assert {ns: c.username if c else None for ns, c in after.items()} == {
+            "team-a": reg.user, "team-b": "team-b-bot", "other": reg.user,
+        }
+        from dockercreds.keyring_store import KeyringStore
+
+        held = KeyringStore().list()
+        assert f"{reg.addr}/team-a" not in held
+        assert {reg.addr, f"{reg.addr}/team-b"} <= set(held)
+    finally:
+        for key in (f"{reg.addr}/team-a", f"{reg.addr}/team-b", reg.addr):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                logout(key, config=conf)
+        reg.stop()

@@ -892,3 +892,160 @@ def test_peer_containers_migrate_podman_and_skopeo_resolve_as_before(
 
         for server in (registry.addr, "docker.io"):
             KeyringStore().erase(server)
+
+
+# --------------------------------------------------------------------------- namespaces
+
+NAMESPACED = {
+    "auths": {
+        "quay.io": {"auth": b64("alice:pw1")},
+        "quay.io/org": {"auth": b64("ns:pw4"), "email": "n@b"},
+        "quay.io/org/team": {"auth": b64("teamer:pw6")},
+        "ghcr.io/acme": {"identitytoken": "refresh-7"},
+    },
+}
+NS_TARGETS = ["quay.io", "quay.io/org/app", "quay.io/org/team/app", "quay.io/other/x",
+              "quay.io/organization/x", "ghcr.io/acme/app", "ghcr.io/other/app"]
+
+
+def test_namespaces_stay_without_the_flag(conf: Path, store: FakeStore) -> None:
+    write(conf, NAMESPACED)
+    report = run(conf, store)
+    assert statuses(report) == {
+        "quay.io": KEPT, "quay.io/org": KEPT, "quay.io/org/team": KEPT, "ghcr.io/acme": KEPT,
+    }
+    assert not report.changed and store.data == {}
+
+
+def test_include_namespaces_moves_them_to_the_keyring(conf: Path, store: FakeStore) -> None:
+    write(conf, NAMESPACED)
+    before = lookups(conf, NS_TARGETS)
+    report = run(conf, store, include_namespaces=True)
+    assert statuses(report) == {
+        "quay.io": MOVED, "quay.io/org": MOVED, "quay.io/org/team": MOVED, "ghcr.io/acme": MOVED,
+    }
+    assert store.data == {
+        "quay.io": ("alice", "pw1"),
+        "quay.io/org": ("ns", "pw4"),
+        "quay.io/org/team": ("teamer", "pw6"),
+        "ghcr.io/acme": ("<token>", "refresh-7"),
+    }
+    data = read(conf)
+    # 0 secrets left; namespaces are markers, never credHelpers keys
+    assert data["auths"] == {
+        "quay.io": {}, "quay.io/org": {"email": "n@b"}, "quay.io/org/team": {}, "ghcr.io/acme": {},
+    }
+    assert data["credHelpers"] == {"quay.io": "keyring"}
+    assert "credsStore" not in data  # the store holds namespace items docker must not list
+    assert bare(lookups(conf, NS_TARGETS)) == bare(before)
+    # the report says plainly what the docker CLI, podman and skopeo see
+    note = " ".join(report.notes)
+    assert "ghcr.io/acme, quay.io/org, quay.io/org/team" in note
+    assert "docker CLI reduces keys to hosts" in note and "podman and skopeo" in note
+    again = run(conf, store, include_namespaces=True)
+    assert again.moved == [] and not again.changed
+
+
+def test_include_namespaces_dry_run_changes_nothing(conf: Path, store: FakeStore) -> None:
+    write(conf, NAMESPACED)
+    before = conf.read_bytes()
+    report = run(conf, store, include_namespaces=True, dry_run=True)
+    assert set(statuses(report).values()) == {WOULD_MOVE}
+    assert report.routes == ["quay.io"]
+    assert any("would leave no secret" in n for n in report.notes)
+    assert conf.read_bytes() == before and store.data == {}
+
+
+def test_a_namespace_that_must_stay_holds_its_registry_back(
+    conf: Path, store: FakeStore
+) -> None:
+    write(conf, {"auths": {"quay.io": {"auth": b64("alice:pw1")},
+                           "quay.io/org": {"registrytoken": "rt"}}})
+    before = lookups(conf, NS_TARGETS)
+    report = run(conf, store, include_namespaces=True)
+    assert statuses(report) == {"quay.io": KEPT, "quay.io/org": KEPT}
+    assert "registry token" in report.items[1].reason or "registry token" in report.items[0].reason
+    assert lookups(conf, NS_TARGETS) == before
+
+
+def test_include_namespaces_failure_leaves_the_file_byte_for_byte(
+    conf: Path, store: FakeStore
+) -> None:
+    write(conf, NAMESPACED)
+    before = conf.read_bytes()
+    store.fail[("store", "quay.io/org/team")] = KeyringError("the keyring refused it (test)")
+    report = run(conf, store, include_namespaces=True)
+    assert report.failed and not report.changed
+    assert conf.read_bytes() == before
+    assert store.data == {}  # what was stored is taken back out
+
+
+@pytest.mark.parametrize(("to", "target"), [("pass", "docker"), ("keyring", "containers")])
+def test_include_namespaces_only_into_the_keyring(
+    tmp_path: Path, store: FakeStore, to: str, target: str
+) -> None:
+    from dockercreds.errors import InvalidArgument
+
+    path = tmp_path / "c.json"
+    write(path, NAMESPACED)
+    with pytest.raises(InvalidArgument, match="keyring only"):
+        migrate(path, to=to, target=target, include_namespaces=True,
+                store_factory=lambda name: store)
+
+
+def test_cli_migrate_include_namespaces(
+    conf: Path, store: FakeStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(conf, NAMESPACED)
+    assert cli.main(["migrate", "--config", str(conf), "--include-namespaces"]) == 0
+    out = capsys.readouterr().out
+    assert "moved      quay.io/org (user ns) -> quay.io/org" in out
+    assert "note: namespace accounts (ghcr.io/acme, quay.io/org, quay.io/org/team)" in out
+    assert "4 moved, 0 kept, 0 failed" in out
+    for secret in ("pw1", "pw4", "pw6", "refresh-7"):
+        assert secret not in conf.read_text() and secret not in out
+
+
+@pytest.mark.peer
+def test_peer_migrate_include_namespaces_leaves_no_secret(
+    secret_service: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Issue 11 item 1: plaintext host + two namespace accounts, migrated to Secret Service."""
+    from dockercreds.keyring_store import KeyringStore
+    from tests.test_accounts import _pulls, _three_user_registry
+
+    require("htpasswd")
+    for name, value in secret_service.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DOCKERCREDS_KEYRING_INDEX", str(tmp_path / "index.json"))
+    reg = _three_user_registry(tmp_path)
+    path = tmp_path / "docker" / "config.json"
+    users = {"team-a": "team-a-bot", "team-b": "team-b-bot", "other": reg.user}
+    write(path, {"auths": {
+        reg.addr: {"auth": b64(f"{reg.user}:{reg.password}")},
+        f"{reg.addr}/team-a": {"auth": b64("team-a-bot:team-a-bot-pw")},
+        f"{reg.addr}/team-b": {"auth": b64("team-b-bot:team-b-bot-pw")},
+    }})
+    repos = [f"{ns}/app" for ns in users]
+    try:
+        before = {ns: get_credentials(f"{reg.addr}/{ns}/app", config=path) for ns in users}
+        assert {ns: c.username if c else None for ns, c in before.items()} == users
+        report = migrate(path, include_namespaces=True)
+        assert {item.status for item in report.items} == {MOVED} and report.changed
+        text = path.read_text()
+        for secret in (reg.password, "team-a-bot-pw", "team-b-bot-pw"):
+            assert secret not in text
+        assert all(entry == {} for entry in json.loads(text)["auths"].values())
+        for ns, user in users.items():
+            found = get_credentials(f"{reg.addr}/{ns}/app", config=path)
+            assert found is not None and (found.username, found.source) == (user, "keyring")
+        assert _pulls(reg, path, repos) == dict.fromkeys(repos, 200)
+        reg.add_user("team-b-bot", "changed")  # only team-b's pulls use that user
+        assert _pulls(reg, path, repos) == {
+            "team-a/app": 200, "team-b/app": 401, "other/app": 200,
+        }
+    finally:
+        keyring = KeyringStore()
+        for server in (reg.addr, f"{reg.addr}/team-a", f"{reg.addr}/team-b"):
+            keyring.erase(server)
+        reg.stop()

@@ -266,9 +266,12 @@ def test_reference_cases(
         assert creds.username == "u"
 
 
-def test_case_9_empty_namespace_entry_gives_nothing_from_this_file(env: Env) -> None:
+def test_case_9_empty_namespace_entry_gives_nothing_from_this_file(
+    env: Env, ns_stores: Dict[str, Any]
+) -> None:
     # Deliberate decision (DESIGN.md "Keys"): {} means "the store holds it", so the most
     # specific key being {} gives nothing from this file; the host entry is NOT used.
+    # (The keyring is asked for a namespace account first: here it holds none.)
     path = write_json(
         env.tmp / "c.json", {"auths": {"quay.io/org": {}, "quay.io": entry("u", "valid")}}
     )
@@ -277,7 +280,7 @@ def test_case_9_empty_namespace_entry_gives_nothing_from_this_file(env: Env) -> 
     assert secret_of(other) == "valid"
 
 
-def test_case_9_next_source_is_still_asked(env: Env) -> None:
+def test_case_9_next_source_is_still_asked(env: Env, ns_stores: Dict[str, Any]) -> None:
     env.docker({"auths": {"quay.io/org": {}, "quay.io": entry("u", "docker")}})
     env.auth_file({"auths": {"quay.io": entry("u", "containers")}})
     creds = get_credentials("quay.io/org/app", sources="all")
@@ -1434,3 +1437,127 @@ def test_oracle_docker_keeps_glob_keys(registry: Registry, tmp_path: Path,
     assert _ours_right(get_credentials(str(registry.image)), registry)
     assert secret_of(get_credentials("a.example.test/app")) == "g-secret"
     assert env.calls("get") == [("glob", "a.example.test")]
+
+
+# --------------------------------------------------------------------------- namespace accounts
+
+
+@pytest.fixture
+def ns_stores(monkeypatch: pytest.MonkeyPatch) -> Dict[str, Any]:
+    """resolver.store_for answers with FakeStores (made on demand), one per store name."""
+    from dockercreds import resolver
+    from tests.fakestore import FakeStore
+
+    made: Dict[str, Any] = {}
+    monkeypatch.setattr(resolver, "store_for", lambda name: made.setdefault(name, FakeStore(name)))
+    return made
+
+
+def _store(stores: Dict[str, Any], name: str, data: Dict[str, Tuple[str, str]]) -> None:
+    from tests.fakestore import FakeStore
+
+    stores.setdefault(name, FakeStore(name)).data.update(data)
+
+
+@pytest.mark.parametrize(
+    ("settings", "image", "expected"),
+    [
+        # the namespace account in the keyring, most specific first, by whole segments
+        ({}, "quay.io/org/app", ("robot", "quay.io/org", "keyring")),
+        ({}, "quay.io/org/team/app", ("robot", "quay.io/org", "keyring")),
+        ({}, "quay.io/org/team/sub/app", ("teambot", "quay.io/org/team/sub", "keyring")),
+        ({}, "quay.io/other/app", ("hostuser", "quay.io", "file")),
+        ({}, "quay.io/organization/app", ("hostuser", "quay.io", "file")),
+        # the registry routed to the keyring: the host account comes from there
+        ({"credsStore": "keyring"}, "quay.io/org/app", ("robot", "quay.io/org", "keyring")),
+        ({"credsStore": "keyring"}, "quay.io/other/app", ("kruser", "quay.io", "keyring")),
+        # an external helper for the registry: the namespace marker still asks the keyring
+        ({"credHelpers": {"quay.io": "pass"}}, "quay.io/org/app",
+         ("robot", "quay.io/org", "keyring")),
+        ({"credHelpers": {"quay.io": "pass"}}, "quay.io/other/app",
+         ("passuser", "quay.io", "helper:pass")),
+    ],
+)
+def test_namespace_marker_asks_the_keyring_first(
+    tmp_path: Path,
+    ns_stores: Dict[str, Any],
+    settings: Dict[str, Any],
+    image: str,
+    expected: Tuple[str, str, str],
+) -> None:
+    _store(ns_stores, "keyring", {
+        "quay.io/org": ("robot", "r-pw"),
+        "quay.io/org/team/sub": ("teambot", "t-pw"),
+        "quay.io": ("kruser", "k-pw"),
+    })
+    _store(ns_stores, "pass", {"quay.io": ("passuser", "p-pw")})
+    auths = {
+        "quay.io/org": {},
+        "quay.io/org/team/sub": {},
+        "quay.io": {} if settings else entry("hostuser", "h-pw"),
+    }
+    path = write_json(tmp_path / "c.json", {"auths": auths, **settings})
+    found = get_credentials(image, config=path)
+    assert found is not None
+    user, server, source = expected
+    assert (found.username, found.server) == (user, server)
+    assert found.source == (f"file:{path}" if source == "file" else source)
+
+
+def test_namespace_marker_without_a_keyring_item_keeps_the_old_rule(
+    tmp_path: Path, ns_stores: Dict[str, Any]
+) -> None:
+    # the keyring does not hold it: the registry's store, then the marker ({}: nothing)
+    path = write_json(
+        tmp_path / "c.json",
+        {"auths": {"quay.io/org": {}, "quay.io": entry("u", "pw")}, "credsStore": "pass"},
+    )
+    assert get_credentials("quay.io/org/app", config=path) is None
+    _store(ns_stores, "pass", {"quay.io": ("passuser", "p-pw")})
+    found = get_credentials("quay.io/org/app", config=path)
+    assert found is not None and found.username == "passuser"
+    assert ("get", "quay.io/org") in ns_stores["keyring"].calls
+
+
+@pytest.mark.parametrize("routed", [False, True])
+@pytest.mark.parametrize("failing", ["none", "broken"])
+def test_namespace_marker_with_no_usable_keyring(
+    tmp_path: Path, ns_stores: Dict[str, Any], routed: bool, failing: str
+) -> None:
+    from dockercreds.errors import KeyringError, NoKeyringError
+
+    _store(ns_stores, "keyring", {})
+    error = NoKeyringError("no keyring") if failing == "none" else KeyringError("it broke")
+    ns_stores["keyring"].fail[("get", "*")] = error
+    settings = {"credHelpers": {"quay.io": "keyring"}} if routed else {}
+    path = write_json(
+        tmp_path / "c.json", {"auths": {"quay.io/org": {}, "quay.io": {}}, **settings}
+    )
+    if routed:  # the registry uses the keyring anyway: its error stands
+        with pytest.raises(type(error)):
+            get_credentials("quay.io/org/app", config=path)
+    else:  # a marker alone never makes a lookup fail; explain says why
+        trace = Trace()
+        assert resolve("quay.io", "org/app", config=path, trace=trace) is None
+        assert any("treated as 'not found'" in step for step in trace.steps)
+
+
+def test_explain_says_which_account_won_and_why(
+    tmp_path: Path, ns_stores: Dict[str, Any]
+) -> None:
+    _store(ns_stores, "keyring", {"quay.io/org": ("robot", "r-pw")})
+    path = write_json(
+        tmp_path / "c.json", {"auths": {"quay.io/org": {}, "quay.io": entry("hostuser", "pw")}}
+    )
+    trace = Trace()
+    found = resolve("quay.io", "org/app", config=path, trace=trace)
+    assert found is not None and found.username == "robot"
+    text = "\n".join(trace.steps)
+    assert "namespace marker" in text and "'quay.io/org'" in text
+    assert "namespace account 'quay.io/org' wins over the registry's own account" in text
+    assert trace.steps[-1] == "result: keyring ('quay.io/org')"
+    other = Trace()
+    found = resolve("quay.io", "other/app", config=path, trace=other)
+    assert found is not None and found.username == "hostuser"
+    assert not any("namespace" in step for step in other.steps)
+    assert other.steps[-1] == f"result: file:{path} ('quay.io')"
