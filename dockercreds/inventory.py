@@ -169,7 +169,22 @@ def _routes(configs: List[DockerConfig]) -> Dict[str, str]:
         for raw, name in config.cred_helpers.items():
             if name:
                 routes.setdefault(name, f"credHelpers[{raw!r}] in {label}")
+        for raw in _namespace_markers(config):
+            routes.setdefault("keyring", f"the namespace marker {raw!r} in {label}")
     return routes
+
+
+def _namespace_markers(config: DockerConfig) -> List[str]:
+    """auths keys that are ``{}`` namespace markers: lookups ask the keyring for them."""
+    found = []
+    for raw in config.auths:
+        try:
+            key = parse_key(raw)
+        except InvalidRegistry:
+            continue
+        if key.path and not key.scheme and config.auths[raw].is_empty:
+            found.append(without_userinfo(raw))
+    return found
 
 
 def _store_accounts(name: str, listed: Dict[str, str]) -> List[_Candidate]:
@@ -216,6 +231,19 @@ def _replay(
     for rank, config in enumerate(configs):
         if config.is_empty:
             continue
+        match = config.index.lookup(host, namespace)
+        if match is not None and match.namespace and match.entry.is_empty:
+            # a namespace marker: the keyring is asked for host/path first (resolver)
+            server = f"{host}/{match.namespace}"
+            listed = stores.get("keyring")
+            if listed is None:
+                unknown.append("keyring")
+            elif server in listed:
+                how = (
+                    f"the namespace marker {without_userinfo(match.key)!r} in"
+                    f" {config.source.label} asks the keyring for {server!r} first"
+                )
+                return _Winner(_store_source("keyring"), server, rank, how), unknown
         name: Optional[str] = None
         how = ""
         route = config.index.helper_for(host) if config.cred_helpers else None
@@ -232,7 +260,6 @@ def _replay(
                 unknown.append(name)
             elif server in listed:
                 return _Winner(_store_source(name), server, rank, how), unknown
-        match = config.index.lookup(host, namespace)
         if match is not None and not match.entry.is_empty:
             how = f"auths key {without_userinfo(match.key)!r} in {config.source.label}"
             return _Winner(config.source.label, without_userinfo(match.key), rank, how), unknown
@@ -300,7 +327,10 @@ def _status(
     if winner is not None and _reaches(configs, candidate):
         return account(SHADOWED, f"an earlier source answers first: {winner.how}", by)
     if candidate.namespace:
-        why = "lookups ask a store per registry, not per namespace"
+        why = (
+            "lookups ask a store per registry; the keyring is asked for a namespace only"
+            f" when a config has the marker \"{candidate.key}\": {{}}"
+        )
     elif candidate.key != helper_server(candidate.registry):
         why = (
             f"lookups ask the store for {helper_server(candidate.registry)!r},"

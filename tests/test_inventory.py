@@ -141,6 +141,13 @@ CASES: List[Tuple[str, Dict[str, Any], Dict[str, Dict[str, str]], List[Row]]] = 
         [("quay.io/org", "robot", "keyring", "unused")],
     ),
     (
+        "a namespace marker makes the keyring's namespace account the one used",
+        {"auths": {"quay.io/org": {}, "quay.io": plain("hostuser")}},
+        {"keyring": {"quay.io/org": "robot"}},
+        [("quay.io", "hostuser", "FILE", "active"),
+         ("quay.io/org", "robot", "keyring", "active")],
+    ),
+    (
         "a store account hides a namespace auths entry (store asked first)",
         {"auths": {"quay.io/org": plain("robot")}, "credsStore": "pass"},
         {"pass": {"quay.io": "p"}},
@@ -186,7 +193,7 @@ REASONS: List[Tuple[Dict[str, Any], Dict[str, Dict[str, str]], str, str]] = [
     ({"credsStore": "pass"}, {"pass": {"https://quay.io": "spelled"}},
      "spelled", "lookups ask the store for 'quay.io', not 'https://quay.io'"),
     ({"credsStore": "keyring"}, {"keyring": {"quay.io/org": "robot"}},
-     "robot", "per registry, not per namespace"),
+     "robot", "asked for a namespace only when a config has the marker"),
     ({"credHelpers": {"gcr.io": "gcloud"}}, {"gcloud": {"us.gcr.io": "g2"}},
      "g2", "no config routes us.gcr.io to this store"),
     ({"auths": {"quay.io": plain("plainuser")}, "credsStore": "pass"},
