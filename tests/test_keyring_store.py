@@ -8,6 +8,7 @@ each other's items.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -33,6 +34,7 @@ from dockercreds.keyring_store import (
     MSG_LOCKED,
     MSG_NO_DBUS,
     KeyringStore,
+    _split_payload,
     service_name,
 )
 from dockercreds.protocol import encode_credentials
@@ -810,3 +812,68 @@ def test_failed_split_erase_keeps_the_entry(tmp_path: Path, fail_at: int) -> Non
         backend.fail_at = None
         assert backend.items == {}
         assert store.list() == {}
+
+
+@pytest.mark.peer
+def test_lean_path_reads_and_replaces_a_split_entry(
+    ss_store: KeyringStore, tmp_path: Path
+) -> None:
+    """A split entry (as a size-limited backend writes it) on the Secret Service: the
+    lean path and the helper's ``get`` join it; storing over it leaves no part behind."""
+    import keyring.backends.SecretService as kss
+
+    server = "split.example"
+    payload = encode_credentials(server, "AWS", BIG)
+    header, parts = _split_payload(server, payload)
+    backend = kss.Keyring()
+    try:
+        for item, text in parts:
+            backend.set_password(item, ACCOUNT, text)
+        backend.set_password(service_name(server), ACCOUNT, header)
+        creds = ss_store.get(server)
+        assert creds is not None
+        assert (creds.username, creds.password) == ("AWS", BIG)
+        out = subprocess.run(
+            [sys.executable, "-m", "dockercreds.helper_main", "get"],
+            input=server.encode(), capture_output=True, timeout=60, check=False,
+        )
+        assert (out.returncode, out.stdout) == (0, (payload + "\n").encode())
+        ss_store.store(server, "AWS", "small")
+        assert [_items(item) for item, _text in parts] == [[] for _ in parts]
+        creds = ss_store.get(server)
+        assert creds is not None
+        assert creds.password == "small"
+    finally:
+        ss_store.erase(server)
+        for item, _text in parts:
+            with contextlib.suppress(Exception):
+                backend.delete_password(item, ACCOUNT)
+    assert _items(service_name(server)) == []
+
+
+@pytest.mark.peer
+def test_helper_get_imports_little(use_secret_service: SecretService, tmp_path: Path) -> None:
+    """The helper's get path stays off socket.py, urllib and contextlib (milliseconds each)."""
+    script = textwrap.dedent(
+        """
+        import io, sys
+        from dockercreds.keyring_store import KeyringStore
+        KeyringStore(index_path=sys.argv[1]).store("imports.example", "u", "p")
+        for name in [m for m in sys.modules if m.startswith(("dockercreds", "urllib",
+                     "socket", "selectors", "contextlib", "ipaddress"))]:
+            del sys.modules[name]
+        from dockercreds.helper_main import run
+        out = io.BytesIO()
+        assert run(["get"], io.BytesIO(b"imports.example"), out) == 0, out.getvalue()
+        print(sorted(m for m in sys.modules if m.split(".")[0] in
+                     ("urllib", "socket", "selectors", "contextlib", "ipaddress")))
+        """
+    )
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / "i.json")],
+            capture_output=True, text=True, timeout=60, check=True,
+        )
+        assert out.stdout.strip() == "[]"
+    finally:
+        KeyringStore(index_path=str(tmp_path / "i.json")).erase("imports.example")
