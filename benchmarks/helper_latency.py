@@ -7,7 +7,7 @@ This script starts a private Secret Service (gnome-keyring on its own D-Bus bus)
 credential through each helper, then runs ROUNDS rounds; in each round every helper is
 called once, in a shuffled order (paired samples under the same machine load). It prints
 the medians and the ratios to docker-credential-secretservice, and exits 1 when a target
-is missed: ``get`` <= 3x and ``list`` <= 2x the Go Secret Service helper.
+is missed: ``get`` <= 2.5x and ``list`` <= 1.5x the Go Secret Service helper (issue 12).
 
     .venv/bin/python benchmarks/helper_latency.py [--rounds 30] [--no-pass]
 
@@ -40,7 +40,7 @@ from tests import peers  # noqa: E402 - after the sys.path change
 SERVER = "127.0.0.1:5055"
 USER = "benchuser"
 SECRET = "bench-secret-value"  # noqa: S105 - a throwaway test value
-TARGETS = {"get": 3.0, "list": 2.0}  # x the Go secretservice helper, for ours
+TARGETS = {"get": 2.5, "list": 1.5}  # x the Go secretservice helper, for ours
 OURS = "keyring (ours)"
 GO_SS = "secretservice (Go)"
 GO_PASS = "pass (Go)"  # noqa: S105 - a helper name

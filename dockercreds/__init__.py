@@ -7,8 +7,6 @@ code paths that need them.
 
 from __future__ import annotations
 
-import importlib
-
 # Not `from typing import TYPE_CHECKING`: importing typing costs milliseconds on every
 # run of the helper program, whose get/list path imports this package.
 TYPE_CHECKING = False
@@ -62,6 +60,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def __getattr__(name: str) -> Any:
+    import importlib  # here, not at the top: importlib's package imports warnings
+
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
     module = _EXPORTS.get(name)

@@ -38,10 +38,45 @@ class MemoryKeyring(KeyringBackend):
         raise AssertionError("the store must not need get_credential")
 
 
+class error(Exception):
+    """Like ``win32ctypes.pywin32.pywintypes.error``: args (winerror, funcname, strerror)."""
+
+    def __init__(self, winerror: int, funcname: str, strerror: str) -> None:
+        super().__init__(winerror, funcname, strerror)
+        self.winerror = winerror
+        self.funcname = funcname
+        self.strerror = strerror
+
+
+class SizeLimitedKeyring(MemoryKeyring):
+    """Windows Credential Manager's limit: a secret of at most 2,560 bytes of UTF-16.
+
+    A larger one is refused as keyring's Windows backend refuses it (CredWrite fails with
+    ``pywintypes.error(1783, 'CredWrite', 'The stub received bad data.')``).
+    :attr:`refused` counts the refusals.
+    """
+
+    limit = 2560
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused = 0
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        if len(password.encode("utf-16-le")) > self.limit:
+            self.refused += 1
+            raise error(1783, "CredWrite", "The stub received bad data.")
+        super().set_password(service, username, password)
+
+
+class WinVaultKeyring(SizeLimitedKeyring):
+    """Named as keyring.backends.Windows.WinVaultKeyring: the store splits up front."""
+
+
 def forget_backends(*classes: type) -> None:
     """Keep test backends out of keyring's discovery (defining a subclass registers it)."""
     for cls in classes:
         KeyringBackend._classes.discard(cls)  # type: ignore[attr-defined]
 
 
-forget_backends(MemoryKeyring)
+forget_backends(MemoryKeyring, SizeLimitedKeyring, WinVaultKeyring)

@@ -103,18 +103,18 @@ def test_helper_latency_summary_and_table() -> None:
     assert ours.median == pytest.approx(0.0312)
     assert ours.p90 == pytest.approx(0.0312)  # int(0.9 * 2) = 1: the middle of 3
     assert ours.ratio == pytest.approx(0.0312 / 0.0152)
-    assert ours.target == 3.0
+    assert ours.target == 2.5
     assert not ours.missed
     assert results[1].target is None
     assert results[1].ratio == pytest.approx(1.0)
-    assert results[3].missed  # list: 2.2x > 2x
+    assert results[3].missed  # list: 2.2x > 1.5x
     lines, missed = hl.render(results, 3)
     assert lines[0] == (
         "helper latency, median of 3 paired rounds (ms); ratio to secretservice"
     )
-    assert lines[2].split() == ["get", "keyring", "(ours)", "31.2", "31.2", "2.05x", "<=3x"]
+    assert lines[2].split() == ["get", "keyring", "(ours)", "31.2", "31.2", "2.05x", "<=2.5x"]
     assert lines[3].split() == ["get", "secretservice", "(Go)", "15.2", "15.2", "1.00x"]
-    assert missed == ["list: 2.20x > 2x"]
+    assert missed == ["list: 2.20x > 1.5x"]
 
 
 def test_config_lookups_are_a_fixed_mix_of_hits_and_misses() -> None:

@@ -8,6 +8,7 @@ each other's items.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -33,9 +34,16 @@ from dockercreds.keyring_store import (
     MSG_LOCKED,
     MSG_NO_DBUS,
     KeyringStore,
+    _split_payload,
     service_name,
 )
-from tests.memory_keyring import MemoryKeyring, forget_backends
+from dockercreds.protocol import encode_credentials
+from tests.memory_keyring import (
+    MemoryKeyring,
+    SizeLimitedKeyring,
+    WinVaultKeyring,
+    forget_backends,
+)
 from tests.peers import SecretService, short_tmpdir, start_secret_service
 from tests.store_contract import StoreContract
 
@@ -608,3 +616,264 @@ def test_secret_service_invalid_store_keeps_the_good_entry(
         assert (tmp_path / "i.json").read_bytes() == index
     finally:
         store.erase("atomic.example")
+
+
+# --------------------------------------------------------------------------- size-limited backends
+
+BIG = "t" * 6000  # a 6,000-byte token: 12,000 bytes of UTF-16, past Windows' 2,560
+
+
+class TestSizeLimitedBackend(StoreContract):
+    """The whole contract on a backend that refuses secrets as Windows does."""
+
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> KeyringStore:
+        return KeyringStore(backend=SizeLimitedKeyring(), index_path=str(tmp_path / "i.json"))
+
+
+@pytest.fixture(params=[SizeLimitedKeyring, WinVaultKeyring], ids=["refuses", "windows-named"])
+def limited(request: pytest.FixtureRequest) -> SizeLimitedKeyring:
+    backend: SizeLimitedKeyring = request.param()
+    return backend
+
+
+def _other_items(backend: MemoryKeyring, server: str) -> list[str]:
+    return sorted(s for s, _u in backend.items if s.startswith(service_name(server)))
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [BIG, "é" * 3000, "\U0001f512" * 1500, "x" * 1225, "x" * 1226],
+    ids=["ascii-6000", "latin-6000-bytes", "astral-6000-bytes", "just-fits", "just-over"],
+)
+def test_big_secret_round_trips(
+    limited: SizeLimitedKeyring, tmp_path: Path, secret: str
+) -> None:
+    store = KeyringStore(backend=limited, index_path=str(tmp_path / "i.json"))
+    store.store("ecr.example", "AWS", secret)
+    creds = store.get("ecr.example")
+    assert creds is not None
+    assert (creds.username, creds.password) == ("AWS", secret)
+    for value in limited.items.values():
+        assert len(value.encode("utf-16-le")) <= 2560
+    payload_bytes = len(encode_credentials("ecr.example", "AWS", secret).encode("utf-16-le"))
+    whole = payload_bytes <= 2560
+    assert (_other_items(limited, "ecr.example") == ["dockercreds:ecr.example"]) == whole
+    if isinstance(limited, WinVaultKeyring):
+        assert limited.refused == 0  # known limit: split up front, no failed write
+
+
+def test_normal_backend_keeps_one_item(tmp_path: Path) -> None:
+    backend = MemoryKeyring()
+    store = KeyringStore(backend=backend, index_path=str(tmp_path / "i.json"))
+    store.store("ecr.example", "AWS", BIG)
+    assert list(backend.items) == [("dockercreds:ecr.example", ACCOUNT)]
+
+
+def test_split_layout(tmp_path: Path) -> None:
+    backend = SizeLimitedKeyring()
+    store = KeyringStore(backend=backend, index_path=str(tmp_path / "i.json"))
+    store.store("ecr.example", "AWS", BIG)
+    header = backend.items[("dockercreds:ecr.example", ACCOUNT)]
+    name, count, digest = header.split(" ")
+    assert name == "dockercreds-parts/1"
+    parts = [backend.items[(f"dockercreds:ecr.example#{digest[:12]}.{n}", ACCOUNT)]
+             for n in range(1, int(count) + 1)]
+    assert "".join(parts) == encode_credentials("ecr.example", "AWS", BIG)
+    assert len(backend.items) == int(count) + 1
+    assert BIG not in (tmp_path / "i.json").read_text()
+
+
+@pytest.mark.parametrize("then", ["erase", "small", "other-big", "same-big"])
+def test_replacing_a_split_entry_leaves_no_fragment(
+    limited: SizeLimitedKeyring, tmp_path: Path, then: str
+) -> None:
+    store = KeyringStore(backend=limited, index_path=str(tmp_path / "i.json"))
+    store.store("ecr.example", "AWS", BIG)
+    store.store("keep.example", "bob", BIG)
+    kept = {k: v for k, v in limited.items.items() if k[0].startswith("dockercreds:keep.")}
+    if then == "erase":
+        store.erase("ecr.example")
+        assert _other_items(limited, "ecr.example") == []
+        assert store.get("ecr.example") is None
+    else:
+        secret = {"small": "s", "other-big": "u" * 7000, "same-big": BIG}[then]
+        store.store("ecr.example", "AWS", secret)
+        creds = store.get("ecr.example")
+        assert creds is not None
+        assert creds.password == secret
+        count = 1 if then == "small" else 1 + -(-len(
+            encode_credentials("ecr.example", "AWS", secret)) // 1024)
+        assert len(_other_items(limited, "ecr.example")) == count
+    rest = {k: v for k, v in limited.items.items() if k[0].startswith("dockercreds:keep.")}
+    assert rest == kept
+
+
+class FailsOnNthWrite(SizeLimitedKeyring):
+    """Fails once, at the ``fail_at``-th change (set or delete, from 0), then works."""
+
+    fail_at: Optional[int] = None
+
+    def _maybe_fail(self) -> None:
+        if self.fail_at is not None:
+            self.fail_at -= 1
+            if self.fail_at == -1:
+                raise RuntimeError("backend gave up")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self._maybe_fail()
+        super().set_password(service, username, password)
+
+    def delete_password(self, service: str, username: str) -> None:
+        self._maybe_fail()
+        super().delete_password(service, username)
+
+
+forget_backends(FailsOnNthWrite)
+
+
+@pytest.mark.parametrize("fail_at", range(16))
+@pytest.mark.parametrize("new", ["s", "u" * 7000])
+def test_failed_split_store_keeps_the_old_entry(tmp_path: Path, fail_at: int, new: str) -> None:
+    backend = FailsOnNthWrite()
+    store = KeyringStore(backend=backend, index_path=str(tmp_path / "i.json"))
+    store.store("ecr.example", "AWS", BIG)
+    before = _snapshot(backend, tmp_path)
+    backend.fail_at = fail_at
+    try:
+        store.store("ecr.example", "bob", new)
+    except KeyringError:
+        backend.fail_at = None
+        assert _snapshot(backend, tmp_path) == before
+    else:  # fail_at was past the last change
+        assert backend.fail_at is not None
+        assert backend.fail_at >= 0
+        backend.fail_at = None
+        assert _other_items(backend, "ecr.example") == (
+            ["dockercreds:ecr.example"] if new == "s" else _other_items(backend, "ecr.example")
+        )
+        creds = store.get("ecr.example")
+        assert creds is not None
+        assert (creds.username, creds.password) == ("bob", new)
+
+
+def test_missing_part_is_an_error_not_a_short_secret(tmp_path: Path) -> None:
+    backend = SizeLimitedKeyring()
+    store = KeyringStore(backend=backend, index_path=str(tmp_path / "i.json"))
+    store.store("ecr.example", "AWS", BIG)
+    part = next(k for k in backend.items if k[0].endswith(".2"))
+    del backend.items[part]
+    with pytest.raises(KeyringError, match="split into parts") as info:
+        store.get("ecr.example")
+    assert BIG[:100] not in str(info.value)
+    store.store("ecr.example", "AWS", "fresh")  # a broken entry can be replaced ...
+    assert len(backend.items) == 1
+    store.store("ecr.example", "AWS", BIG)
+    del backend.items[next(k for k in backend.items if k[0].endswith(".1"))]
+    store.erase("ecr.example")  # ... or erased
+    assert backend.items == {}
+
+
+def test_old_single_item_entry_still_reads(tmp_path: Path) -> None:
+    backend = SizeLimitedKeyring()
+    backend.items[("dockercreds:ecr.example", ACCOUNT)] = encode_credentials(
+        "ecr.example", "AWS", "short"
+    )
+    store = KeyringStore(backend=backend, index_path=str(tmp_path / "i.json"))
+    creds = store.get("ecr.example")
+    assert creds is not None
+    assert creds.password == "short"
+
+
+def test_part_refused_too_is_a_clear_error(tmp_path: Path) -> None:
+    backend = SizeLimitedKeyring()
+    backend.limit = 100
+    store = KeyringStore(backend=backend, index_path=str(tmp_path / "i.json"))
+    with pytest.raises(KeyringError, match="refused even") as info:
+        store.store("ecr.example", "AWS", BIG)
+    assert BIG[:100] not in str(info.value)
+    assert backend.items == {}
+    assert store.list() == {}
+
+
+@pytest.mark.parametrize("fail_at", range(8))
+def test_failed_split_erase_keeps_the_entry(tmp_path: Path, fail_at: int) -> None:
+    backend = FailsOnNthWrite()
+    store = KeyringStore(backend=backend, index_path=str(tmp_path / "i.json"))
+    store.store("ecr.example", "AWS", BIG)
+    before = _snapshot(backend, tmp_path)
+    backend.fail_at = fail_at
+    try:
+        store.erase("ecr.example")
+    except KeyringError:
+        backend.fail_at = None
+        assert _snapshot(backend, tmp_path) == before
+    else:
+        backend.fail_at = None
+        assert backend.items == {}
+        assert store.list() == {}
+
+
+@pytest.mark.peer
+def test_lean_path_reads_and_replaces_a_split_entry(
+    ss_store: KeyringStore, tmp_path: Path
+) -> None:
+    """A split entry (as a size-limited backend writes it) on the Secret Service: the
+    lean path and the helper's ``get`` join it; storing over it leaves no part behind."""
+    import keyring.backends.SecretService as kss
+
+    server = "split.example"
+    payload = encode_credentials(server, "AWS", BIG)
+    header, parts = _split_payload(server, payload)
+    backend = kss.Keyring()
+    try:
+        for item, text in parts:
+            backend.set_password(item, ACCOUNT, text)
+        backend.set_password(service_name(server), ACCOUNT, header)
+        creds = ss_store.get(server)
+        assert creds is not None
+        assert (creds.username, creds.password) == ("AWS", BIG)
+        out = subprocess.run(
+            [sys.executable, "-m", "dockercreds.helper_main", "get"],
+            input=server.encode(), capture_output=True, timeout=60, check=False,
+        )
+        assert (out.returncode, out.stdout) == (0, (payload + "\n").encode())
+        ss_store.store(server, "AWS", "small")
+        assert [_items(item) for item, _text in parts] == [[] for _ in parts]
+        creds = ss_store.get(server)
+        assert creds is not None
+        assert creds.password == "small"
+    finally:
+        ss_store.erase(server)
+        for item, _text in parts:
+            with contextlib.suppress(Exception):
+                backend.delete_password(item, ACCOUNT)
+    assert _items(service_name(server)) == []
+
+
+@pytest.mark.peer
+def test_helper_get_imports_little(use_secret_service: SecretService, tmp_path: Path) -> None:
+    """The helper's get path stays off socket.py, urllib and contextlib (milliseconds each)."""
+    script = textwrap.dedent(
+        """
+        import io, sys
+        from dockercreds.keyring_store import KeyringStore
+        KeyringStore(index_path=sys.argv[1]).store("imports.example", "u", "p")
+        for name in [m for m in sys.modules if m.startswith(("dockercreds", "urllib",
+                     "socket", "selectors", "contextlib", "ipaddress"))]:
+            del sys.modules[name]
+        from dockercreds.helper_main import run
+        out = io.BytesIO()
+        assert run(["get"], io.BytesIO(b"imports.example"), out) == 0, out.getvalue()
+        print(sorted(m for m in sys.modules if m.split(".")[0] in
+                     ("urllib", "socket", "selectors", "contextlib", "ipaddress")))
+        """
+    )
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / "i.json")],
+            capture_output=True, text=True, timeout=60, check=True,
+        )
+        assert out.stdout.strip() == "[]"
+    finally:
+        KeyringStore(index_path=str(tmp_path / "i.json")).erase("imports.example")

@@ -143,3 +143,38 @@ def test_dbus_error_is_unavailable(use_secret_service: SecretService) -> None:
     with SecretServiceClient() as client, pytest.raises(Unavailable) as info:
         client._call("/org/freedesktop/secrets/collection/nope", "Item", "GetSecret", "o", "/")
     assert "GetSecret" in str(info.value)
+
+
+class _CountingSocket:
+    def __init__(self, sock: Any) -> None:
+        self.sock = sock
+        self.sends = 0
+
+    def sendall(self, data: bytes) -> None:
+        self.sends += 1
+        self.sock.sendall(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.sock, name)
+
+
+@pytest.mark.peer
+@pytest.mark.parametrize(("stored", "round_trips"), [(True, 2), (False, 1)])
+def test_get_round_trips(
+    use_secret_service: SecretService, stored: bool, round_trips: int
+) -> None:
+    """A get on a fresh connection: Hello, OpenSession and SearchItems in one write, then
+    GetSecret (a miss needs no GetSecret)."""
+    with SecretServiceClient() as client:
+        client.delete("dcss-rt", "u")
+        if stored:
+            client.set("dcss-rt", "u", "value")
+    try:
+        with SecretServiceClient() as client:
+            counting = _CountingSocket(client._bus._sock)
+            client._bus._sock = counting
+            assert client.get("dcss-rt", "u") == ("value" if stored else None)
+            assert counting.sends == round_trips
+    finally:
+        with SecretServiceClient() as client:
+            client.delete("dcss-rt", "u")
