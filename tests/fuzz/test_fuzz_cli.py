@@ -84,8 +84,19 @@ def test_commands_over_generated_configs(isolated: Path, command: str, text: str
         argv = [command, "--config", str(path), target]
     result = run_cli(argv)
     check_program(result, prints_secrets=command in ("get", "k8s-secret"))
-    if command != "logout" or result.code != 0:
-        assert path.read_bytes() == before
+    after = path.read_bytes()
+    if command != "logout":
+        assert after == before
+    elif result.code != 0 and after != before:
+        # logout cleans the file first and then reports a store that failed to erase
+        # (accounts.logout): the rewrite may only have removed auths entries
+        old, new = json.loads(before), json.loads(after)
+        assert {k: v for k, v in new.items() if k.lower() != "auths"} == {
+            k: v for k, v in old.items() if k.lower() != "auths"
+        }
+        old_auths = next((v for k, v in old.items() if k.lower() == "auths"), {})
+        new_auths = next((v for k, v in new.items() if k.lower() == "auths"), {})
+        assert set(new_auths) < set(old_auths)
 
 
 @fuzz(30)
