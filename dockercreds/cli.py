@@ -1028,7 +1028,7 @@ ENVIRONMENT = (
     ("XDG_RUNTIME_DIR, XDG_CONFIG_HOME", "where the other auth.json files are"),
     ("DOCKERCREDS_HELPER_TIMEOUT", "seconds per helper call (default 30)"),
     ("DOCKERCREDS_HELPER_CACHE_TTL", "seconds helper answers are reused (60)"),
-    ("DOCKERCREDS_LOCK_TIMEOUT", "seconds a write waits for the lock (30)"),
+    ("DOCKERCREDS_LOCK_TIMEOUT", "seconds to wait for the config or keyring index lock (30)"),
     ("PYTHON_KEYRING_BACKEND", "pins the keyring backend"),
     ("DOCKERCREDS_KEYRING_ALLOW_INSECURE=1", "allow plaintext keyring backends"),
     ("DOCKERCREDS_KEYRING_INDEX", "path of the keyring store's index"),
