@@ -33,6 +33,11 @@ def split_url(url: str) -> SplitResult:
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - validates the port and the brackets
+        host = parts.netloc.rpartition("@")[2]
+        if host.startswith("["):  # Python < 3.11 does not check what the brackets hold
+            import ipaddress
+
+            ipaddress.IPv6Address(host[1 : host.find("]")].partition("%")[0])
     except ValueError as exc:
         raise ChallengeError(f"malformed URL {display_raw(url)}: {exc}") from None
     return parts
