@@ -334,16 +334,7 @@ def login(
         )
         return creds.replace(source=f"file:{path}")
 
-    chosen = resolver.store_for(name)
-    user, secret = creds.helper_pair()
-    for each in _store_servers(settings, host, name):
-        previous = chosen.get(each)
-        if previous is not None and previous.helper_pair()[0] != user:
-            # The Go helpers (pass, secretservice) keep one entry per username and may
-            # keep answering with the old one: remove it before storing under a new one.
-            chosen.erase(each)
-        chosen.store(each, user, secret)
-    invalidate(host)
+    _store_account(name, _store_servers(settings, host, name), creds, host)
 
     def put_marker(data: Dict[str, Any]) -> None:
         auths = section(data, "auths")
@@ -405,6 +396,24 @@ def _login_namespace(
 
     update_config(path, put_marker)
     return creds.replace(source=_store_source("keyring"))
+
+
+def _store_account(name: str, servers: List[str], creds: Credentials, host: str) -> None:
+    """Store ``creds`` in store ``name`` under each of ``servers``; drop cached answers.
+
+    The Go helpers (pass, secretservice) keep one entry per username and may keep
+    answering with the old one: an entry under another username is erased first.
+    """
+    from .helper_cache import invalidate
+
+    chosen = resolver.store_for(name)
+    user, secret = creds.helper_pair()
+    for each in servers:
+        previous = chosen.get(each)
+        if previous is not None and previous.helper_pair()[0] != user:
+            chosen.erase(each)
+        chosen.store(each, user, secret)
+    invalidate(host)
 
 
 def _store_servers(settings: DockerConfig, host: str, name: str) -> List[str]:
@@ -645,16 +654,9 @@ def _login_containers(
         )
         return creds.replace(source=f"file:{path}")
 
-    chosen = resolver.store_for(name)
-    user, secret = creds.helper_pair()
     # podman asks a helper for docker.io; dockercreds (reading this file too) and
     # docker ask for https://index.docker.io/v1/: Docker Hub is stored under both
-    for each in route_keys(host):
-        previous = chosen.get(each)
-        if previous is not None and previous.helper_pair()[0] != user:
-            chosen.erase(each)  # see login(): the Go helpers keep one entry per username
-        chosen.store(each, user, secret)
-    invalidate(host)
+    _store_account(name, route_keys(host), creds, host)
 
     old_route: List[Optional[str]] = [None]  # the credHelpers value our last write replaced
 
