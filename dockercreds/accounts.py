@@ -85,6 +85,24 @@ def _check_target(target: str) -> None:
         raise InvalidArgument(f"target must be 'docker' or 'containers', not {target!r}")
 
 
+def _check_store_arg(store: Optional[str]) -> None:
+    """A ``store=`` naming a helper program that is not installed is the caller's
+    mistake, not the config's: say so before anything is read or written."""
+    if store in (None, "file", "keyring"):
+        return
+    from .errors import HelperNotInstalled
+    from .helpers import program_exists
+
+    assert store is not None  # noqa: S101 - for mypy
+    if not program_exists(store):
+        raise HelperNotInstalled(
+            f"store={store!r}: docker-credential-{store} is not installed (not found on"
+            ' PATH); install it, or use store="keyring" or store="file"',
+            helper=store,
+            action="store",
+        )
+
+
 def config_path(config: PathArg, target: str = DOCKER) -> Path:
     """The file a write changes: ``config``, else the default file of ``target``.
 
@@ -278,6 +296,7 @@ def login(
     (``quay.io/org``): that key is written and the registry's other keys stay.
     """
     _check_target(target)
+    _check_store_arg(store)
     if target == CONTAINERS:
         return _login_containers(
             registry, username, password,

@@ -466,13 +466,27 @@ def _cmd_login(args: argparse.Namespace) -> int:
         if issubclass(warning.category, PlaintextStorageWarning):
             sys.stderr.write(
                 f"\nWARNING! {warning.message}\n"
-                "Run 'dockercreds migrate' to move them into the OS keyring, or configure"
+                f"Run '{_migrate_hint(args)}' to move them into the OS keyring, or configure"
                 " a credential helper.\n\n"
             )
         else:
             sys.stderr.write(f"WARNING: {warning.message}\n")
     _out("Login Succeeded\n")
     return 0
+
+
+def _migrate_hint(args: argparse.Namespace) -> str:
+    """``dockercreds migrate`` for the file the login just wrote."""
+    import shlex
+
+    words = ["dockercreds", "migrate"]
+    if args.authfile is not None:
+        words += ["--authfile", args.authfile]
+    elif args.containers:
+        words.append("--containers")
+    elif args.config:
+        words += ["--config", args.config]
+    return " ".join(shlex.quote(w) for w in words)
 
 
 def _add_logout(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

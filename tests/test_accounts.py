@@ -21,6 +21,7 @@ from dockercreds.errors import (
     AuthError,
     ConfigWriteError,
     HelperFailed,
+    HelperNotInstalled,
     InvalidArgument,
     InvalidCredentials,
     InvalidRegistry,
@@ -1662,3 +1663,15 @@ def test_peer_namespace_accounts_in_secret_service(
                 warnings.simplefilter("ignore")
                 logout(key, config=conf)
         reg.stop()
+
+
+@pytest.mark.parametrize("target", ["docker", "containers"])
+def test_login_store_argument_naming_a_missing_helper_blames_the_argument(
+    tmp_path: Path, target: str
+) -> None:
+    conf = tmp_path / "config.json"
+    with pytest.raises(HelperNotInstalled) as caught:
+        login("quay.io", "u", "p", config=conf, store="bogus", target=target)
+    assert str(caught.value).startswith("store='bogus': docker-credential-bogus is not")
+    assert "config.json" not in str(caught.value)
+    assert not conf.exists()
