@@ -549,15 +549,8 @@ def logout(registry: str, *, config: PathArg = None, target: str = DOCKER) -> bo
         except DockerCredsError as exc:
             problems.append(exc)
 
-    def drop_host(data: Dict[str, Any]) -> bool:
-        auths = section(data, "auths", create=False) or {}
-        doomed = [k for k in auths if _host_key(k, host)]
-        for k in doomed:
-            del auths[k]
-        return bool(doomed)
-
     if exists:
-        removed = _changed(path, drop_host) or removed
+        removed = _drop_host_keys(path, host) or removed
     invalidate(host)
     if problems:
         raise problems[0]
@@ -741,6 +734,18 @@ def _logout_containers(registry: str, *, config: PathArg) -> bool:
         except DockerCredsError as exc:
             problem = exc
 
+    if exists:
+        removed = _drop_host_keys(path, host) or removed
+    invalidate(host)
+    if problem is not None:
+        raise problem
+    return removed
+
+
+def _drop_host_keys(path: Path, host: str) -> bool:
+    """Remove every auths key naming ``host`` as a whole (any scheme or path form)."""
+    from .writer import section
+
     def drop_host(data: Dict[str, Any]) -> bool:
         auths = section(data, "auths", create=False) or {}
         doomed = [k for k in auths if _host_key(k, host)]
@@ -748,12 +753,7 @@ def _logout_containers(registry: str, *, config: PathArg) -> bool:
             del auths[k]
         return bool(doomed)
 
-    if exists:
-        removed = _changed(path, drop_host) or removed
-    invalidate(host)
-    if problem is not None:
-        raise problem
-    return removed
+    return _changed(path, drop_host)
 
 
 def _changed(path: Path, mutate: Any) -> bool:
