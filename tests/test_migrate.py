@@ -673,6 +673,7 @@ def peer_config(
     for name, value in secret_service.env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("DOCKERCREDS_KEYRING_INDEX", str(tmp_path / "index.json"))
+    _erase_peer_items(registry)  # items other tests left in the session's Secret Service
     path = docker_config / "config.json"
     write(
         path,
@@ -686,6 +687,10 @@ def peer_config(
         },
     )
     yield path
+    _erase_peer_items(registry)
+
+
+def _erase_peer_items(registry: Any) -> None:
     from dockercreds.keyring_store import KeyringStore
 
     keyring = KeyringStore()
