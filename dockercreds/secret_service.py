@@ -42,6 +42,7 @@ _SERVICE_PATH = "/org/freedesktop/secrets"
 _DEFAULT_COLLECTION = "/org/freedesktop/secrets/aliases/default"
 _PREFIX = "org.freedesktop.Secret."
 _TIMEOUT = 15.0  # seconds per D-Bus call
+_MAX_MESSAGE = 128 * 1024 * 1024  # the D-Bus specification's largest message
 
 
 class Unavailable(Exception):
@@ -331,6 +332,8 @@ class _Bus:
                 raise Unavailable("big-endian D-Bus messages are not supported")
             kind = fixed[1]
             body_len, _serial, fields_len = struct.unpack_from("<III", fixed, 4)
+            if body_len + fields_len > _MAX_MESSAGE:
+                raise Unavailable("the D-Bus session bus sent a message over 128 MiB")
             rest = self._recv_exact(fields_len + (-(16 + fields_len) % 8) + body_len)
             msg = fixed + rest
             if kind not in (2, 3):
@@ -365,6 +368,37 @@ class SecretServiceClient:
         except Exception as exc:
             raise Unavailable(f"cannot connect to the D-Bus session bus: {exc}") from None
         self._session: Optional[str] = None
+        try:
+            self._greet()
+        except BaseException:
+            self.close()
+            raise
+
+    def _greet(self) -> None:
+        """Make the service know this connection before any call that needs it to.
+
+        gnome-keyring-daemon (42 to 50 at least) records a new caller from an idle
+        callback that the caller's first method call can overtake; when that call needs
+        the record (``OpenSession``), the daemon aborts, and the desktop starts a new one
+        with the login keyring **locked**. Short-lived callers racing each other (parallel
+        ``docker pull`` calling the helper) hit it. So the first call on a connection is
+        one that needs no record (the service's ``Collections`` property), and nothing
+        else is sent until it is answered.
+        """
+        try:
+            self._bus.call(
+                _BUS_NAME,
+                _SERVICE_PATH,
+                "org.freedesktop.DBus.Properties",
+                "Get",
+                "ss",
+                _PREFIX + "Service",
+                "Collections",
+            )
+        except Unavailable:
+            raise
+        except Exception as exc:
+            raise Unavailable(f"Properties.Get: {type(exc).__name__}") from None
 
     def __enter__(self) -> SecretServiceClient:
         return self
@@ -418,8 +452,8 @@ class SecretServiceClient:
     def get(self, service: str, username: str) -> Optional[str]:
         """The secret of the first matching item, or None.
 
-        Two round trips on a fresh connection: OpenSession and SearchItems go out
-        together (with the bus's Hello), then GetSecret.
+        Two round trips after the greeting (:meth:`_greet`, sent with the bus's Hello):
+        OpenSession and SearchItems go out together, then GetSecret.
         """
         opening = None
         if self._session is None:

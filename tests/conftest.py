@@ -123,11 +123,23 @@ def pass_store(isolated_home: Path) -> Iterator[PassStore]:
 @pytest.fixture
 def use_secret_service(
     secret_service: SecretService, monkeypatch: pytest.MonkeyPatch
-) -> SecretService:
-    """``secret_service`` with its env (DBUS_SESSION_BUS_ADDRESS) set in os.environ."""
+) -> Iterator[SecretService]:
+    """``secret_service`` with its env (DBUS_SESSION_BUS_ADDRESS) set in os.environ.
+
+    The daemon is shared by the session: one that died in an earlier test is restarted
+    (unlocked), and a test during which it dies fails, naming the daemon's last words,
+    so a crash is blamed on the test that caused it and on no later one.
+    """
+    if not secret_service.keyring_alive():
+        secret_service.restart_keyring()
     for name, value in secret_service.env.items():
         monkeypatch.setenv(name, value)
-    return secret_service
+    yield secret_service
+    if not secret_service.keyring_alive():
+        pytest.fail(
+            "gnome-keyring-daemon died during this test; its log ends:\n"
+            + secret_service.keyring_log()
+        )
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import base64
 import contextlib
 import gzip
 import hashlib
+import html
 import io
 import json
 import os
@@ -483,10 +484,29 @@ class SecretService:
     password: str = field(repr=False)
     bus: Optional[subprocess.Popen[bytes]] = field(default=None, repr=False)
     keyring: Optional[subprocess.Popen[bytes]] = field(default=None, repr=False)
+    #: The daemon's environment (private HOME and XDG dirs), for :meth:`restart_keyring`.
+    daemon_env: Dict[str, str] = field(default_factory=dict, repr=False)
+    timeout: float = field(default=READY_TIMEOUT, repr=False)
 
     @property
     def address(self) -> str:
         return self.env["DBUS_SESSION_BUS_ADDRESS"]
+
+    def keyring_alive(self) -> bool:
+        return self.keyring is not None and self.keyring.poll() is None
+
+    def keyring_log(self, lines: int = 12) -> str:
+        return _tail(self.dir / "keyring.log", lines)
+
+    def restart_keyring(self) -> None:
+        """A new daemon on the same bus and keyring files, unlocked with the same password.
+
+        The private bus has no service activation, so when the daemon dies (a client
+        can crash gnome-keyring), calls fail with ServiceUnknown instead of reaching an
+        auto-started daemon whose login keyring is locked.
+        """
+        stop_process(self.keyring)
+        _start_keyring_daemon(self)
 
     @property
     def bus_pid(self) -> Optional[int]:
@@ -544,6 +564,91 @@ def _dbus_send(env: Mapping[str, str], dest: str, *args: str) -> Optional[str]:
     return out.stdout if out.returncode == 0 else None
 
 
+def _start_keyring_daemon(svc: SecretService) -> None:
+    """``gnome-keyring-daemon --unlock`` on ``svc``'s bus; returns once it owns
+    ``org.freedesktop.secrets`` and the default collection is unlocked."""
+    keyring_daemon = require("gnome-keyring-daemon")
+    with (svc.dir / "keyring.log").open("ab") as kr_log:
+        svc.keyring = subprocess.Popen(
+            [keyring_daemon, "--foreground", "--unlock", "--components=secrets"],
+            stdin=subprocess.PIPE,
+            stdout=kr_log,
+            stderr=kr_log,
+            env=svc.daemon_env,
+            start_new_session=True,
+        )
+    assert svc.keyring.stdin is not None
+    svc.keyring.stdin.write(svc.password.encode())
+    svc.keyring.stdin.close()
+
+    client_env = {**os.environ, **svc.env}
+    owner: List[str] = []
+
+    def on_bus() -> bool:
+        if svc.keyring is not None and svc.keyring.poll() is not None:
+            raise PeerError(
+                "gnome-keyring-daemon exited; log:\n" + _tail(svc.dir / "keyring.log")
+            )
+        out = _dbus_send(
+            client_env,
+            "org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.GetConnectionUnixProcessID",
+            "string:org.freedesktop.secrets",
+        )
+        if out is None:
+            return False
+        owner.append(out.split()[-1])
+        return True
+
+    wait_until(on_bus, svc.timeout, "org.freedesktop.secrets on the private bus")
+    if owner[-1] != str(svc.keyring.pid):
+        raise PeerError(
+            f"org.freedesktop.secrets is owned by PID {owner[-1]}, not our daemon"
+        )
+
+    collection: List[str] = []
+
+    def unlocked() -> bool:
+        alias = _dbus_send(
+            client_env,
+            "org.freedesktop.secrets",
+            "/org/freedesktop/secrets",
+            "org.freedesktop.Secret.Service.ReadAlias",
+            "string:default",
+        )
+        path = (alias or "").strip()
+        if not path.startswith("/org/freedesktop/secrets/collection/"):
+            return False
+        collection[:] = [path]
+        locked = _dbus_send(
+            client_env,
+            "org.freedesktop.secrets",
+            path,
+            "org.freedesktop.DBus.Properties.Get",
+            "string:org.freedesktop.Secret.Collection",
+            "string:Locked",
+        )
+        return locked is not None and "false" in locked
+
+    wait_until(unlocked, svc.timeout, "an unlocked default collection in the Secret Service")
+
+
+_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+
 def start_secret_service(
     tmpdir: Union[str, Path], *, password: Optional[str] = None, timeout: float = READY_TIMEOUT
 ) -> SecretService:
@@ -559,7 +664,7 @@ def start_secret_service(
         password = secrets.token_hex(8)
     dbus_daemon = require("dbus-daemon")
     require("dbus-send")
-    keyring_daemon = require("gnome-keyring-daemon")
+    require("gnome-keyring-daemon")
     directory = Path(tmpdir).resolve()
     for sub in ("data", "run", "home"):
         (directory / sub).mkdir(parents=True, exist_ok=True)
@@ -580,16 +685,20 @@ def start_secret_service(
     for var in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "WAYLAND_DISPLAY", "GNOME_KEYRING_CONTROL"):
         private.pop(var, None)
 
-    svc = SecretService(dir=directory, env={}, password=password)
+    # A session bus with no service activation: if the daemon dies, clients get
+    # ServiceUnknown rather than a new daemon (from /usr/share/dbus-1/services) whose
+    # login keyring is locked, which hid the crash behind "the keyring is locked".
+    config = directory / "bus.conf"
+    config.write_text(_BUS_CONFIG.replace("{socket}", html.escape(str(sock))))
+    svc = SecretService(dir=directory, env={}, password=password, timeout=timeout)
     try:
         with (directory / "bus.log").open("ab") as bus_log:
             svc.bus = subprocess.Popen(
                 [
                     dbus_daemon,
-                    "--session",
+                    f"--config-file={config}",
                     "--nofork",
                     "--nopidfile",
-                    f"--address=unix:path={sock}",
                     "--print-address=1",
                 ],
                 stdin=subprocess.DEVNULL,
@@ -604,70 +713,8 @@ def start_secret_service(
         svc.env = {"DBUS_SESSION_BUS_ADDRESS": address}
         private["DBUS_SESSION_BUS_ADDRESS"] = address
 
-        with (directory / "keyring.log").open("ab") as kr_log:
-            svc.keyring = subprocess.Popen(
-                [keyring_daemon, "--foreground", "--unlock", "--components=secrets"],
-                stdin=subprocess.PIPE,
-                stdout=kr_log,
-                stderr=kr_log,
-                env=private,
-                start_new_session=True,
-            )
-        assert svc.keyring.stdin is not None
-        svc.keyring.stdin.write(password.encode())
-        svc.keyring.stdin.close()
-
-        client_env = {**os.environ, **svc.env}
-        owner: List[str] = []
-
-        def on_bus() -> bool:
-            if svc.keyring is not None and svc.keyring.poll() is not None:
-                raise PeerError(
-                    "gnome-keyring-daemon exited; log:\n" + _tail(directory / "keyring.log")
-                )
-            out = _dbus_send(
-                client_env,
-                "org.freedesktop.DBus",
-                "/org/freedesktop/DBus",
-                "org.freedesktop.DBus.GetConnectionUnixProcessID",
-                "string:org.freedesktop.secrets",
-            )
-            if out is None:
-                return False
-            owner.append(out.split()[-1])
-            return True
-
-        wait_until(on_bus, timeout, "org.freedesktop.secrets on the private bus")
-        if owner[-1] != str(svc.keyring.pid):
-            raise PeerError(
-                f"org.freedesktop.secrets is owned by PID {owner[-1]}, not our daemon"
-            )
-
-        collection: List[str] = []
-
-        def unlocked() -> bool:
-            alias = _dbus_send(
-                client_env,
-                "org.freedesktop.secrets",
-                "/org/freedesktop/secrets",
-                "org.freedesktop.Secret.Service.ReadAlias",
-                "string:default",
-            )
-            path = (alias or "").strip()
-            if not path.startswith("/org/freedesktop/secrets/collection/"):
-                return False
-            collection[:] = [path]
-            locked = _dbus_send(
-                client_env,
-                "org.freedesktop.secrets",
-                path,
-                "org.freedesktop.DBus.Properties.Get",
-                "string:org.freedesktop.Secret.Collection",
-                "string:Locked",
-            )
-            return locked is not None and "false" in locked
-
-        wait_until(unlocked, timeout, "an unlocked default collection in the Secret Service")
+        svc.daemon_env = private
+        _start_keyring_daemon(svc)
     except BaseException:
         svc.stop()
         raise

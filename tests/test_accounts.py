@@ -834,12 +834,10 @@ def test_peer_we_find_dockers_login(registry: Any, docker_config: Path) -> None:
 
 @pytest.mark.peer
 def test_peer_docker_pulls_with_our_keyring_login(
-    registry: Any, docker_config: Path, secret_service: Any, venv_bin_path: Path,
+    registry: Any, docker_config: Path, use_secret_service: Any, venv_bin_path: Path,
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 ) -> None:
     require("docker-credential-keyring")
-    for name, value in secret_service.env.items():
-        monkeypatch.setenv(name, value)
     monkeypatch.setenv("DOCKERCREDS_KEYRING_INDEX", str(tmp_path / "index.json"))
     creds = login(registry.addr, registry.user, registry.password, store="keyring", verify=True)
     assert creds.source == "keyring"

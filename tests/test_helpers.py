@@ -693,9 +693,9 @@ class TestSecretServiceContract(StoreContract):
         assert server not in store.list()
 
     @pytest.fixture
-    def store(self, secret_service: Any) -> HelperClient:
+    def store(self, use_secret_service: Any) -> HelperClient:
         require("docker-credential-secretservice")
-        return HelperClient("secretservice", env=secret_service.env)
+        return HelperClient("secretservice", env=use_secret_service.env)
 
     def test_secret_over_input_limit(self, store: HelperClient) -> None:
         server = f"big-{uuid.uuid4().hex[:8]}.example.test"

@@ -411,6 +411,27 @@ def test_pinned_to_another_backend_goes_through_keyring(
 
 
 @pytest.mark.peer
+def test_parallel_short_lived_stores_do_not_crash_gnome_keyring(
+    use_secret_service: SecretService, tmp_path: Path
+) -> None:
+    """Rounds of 8 processes storing (and replacing) 10 entries each, as parallel
+    ``docker login``/``pull`` calling the helper do. Before the lean client greeted the
+    service (secret_service.SecretServiceClient._greet), gnome-keyring 42 aborted in
+    about one round in five, and the bus started a new daemon with the keyring locked."""
+    pid = use_secret_service.keyring_pid
+    index = tmp_path / "i.json"
+    try:
+        for _round in range(6):
+            _run_concurrent(index, "auto")
+            assert use_secret_service.keyring_alive(), use_secret_service.keyring_log()
+        assert use_secret_service.keyring_pid == pid
+    finally:
+        store = KeyringStore(index_path=str(index))
+        for server in store.list():
+            store.erase(server)
+
+
+@pytest.mark.peer
 def test_secret_service_concurrent_stores(
     use_secret_service: SecretService, tmp_path: Path
 ) -> None:
