@@ -23,8 +23,9 @@ import threading
 import time
 from typing import Any, Callable, Dict, Generator, Iterable, Optional, Sequence
 
+from ._log import debug_logger
 from .auth_hosts import HostAuth, HostMemory, read_challenges
-from .auth_policy import RealmPolicy, display, hostport, split_url
+from .auth_policy import RealmPolicy, display, hostport, scope_text, split_url
 from .auth_steps import (
     MAX_TOKEN_BODY,
     CredentialsFn,
@@ -130,21 +131,31 @@ class TokenFlow:
         """The flow the drivers build: credentials from ``credentials`` or the resolver.
 
         The resolver is asked per repository, so namespace accounts (``quay.io/org``) are
-        used for the repositories under them.
+        used for the repositories under them. Helper answers are reused for the helper
+        cache's TTL: a loaded ``config`` keeps its own cache (so a ``login`` through it
+        drops the answer); with a path or ``None``, which load the file on each lookup,
+        the flow keeps one, so pulling many repositories of one registry runs its helper
+        once, not once per repository.
         """
         by_repo: Optional[Callable[[str, str], Optional[Credentials]]] = None
         if credentials is None:
+            from .config import DockerConfig
+            from .helper_cache import HelperCache
+
+            cache = None if isinstance(config, DockerConfig) else HelperCache()
 
             def credentials(registry: str) -> Optional[Credentials]:
                 from .resolver import get_registry_credentials
 
-                return get_registry_credentials(registry, config=config)
+                return get_registry_credentials(registry, config=config, helper_cache=cache)
 
             def by_repo(registry: str, repository: str) -> Optional[Credentials]:
                 from .registry import normalize_registry
                 from .resolver import resolve
 
-                return resolve(normalize_registry(registry), repository, config=config)
+                return resolve(
+                    normalize_registry(registry), repository, config=config, helper_cache=cache
+                )
 
         return cls(
             credentials,
@@ -224,6 +235,7 @@ class TokenFlow:
                 key = (host.realm, host.service, known_scopes)
                 token = self._tokens.fresh(key)
                 if token is not None:
+                    self._log_cached(hp, key, token)
                     authorization = f"Bearer {token.value}"
                     sent = (key, token.value)
         response = yield SendRequest(authorization)
@@ -310,6 +322,15 @@ class TokenFlow:
 
     # -- tokens
 
+    def _log_cached(self, hp: str, key: TokenKey, token: Token) -> None:
+        log = debug_logger(__name__)
+        if log:
+            log.debug(
+                "token for %s (realm %s, scope %s): cached, valid %.0f s more",
+                _registry_name(hp), display(key[0]), scope_text(key[2]),
+                token.expires_at - self._clock(),
+            )
+
     def _obtain(
         self,
         key: TokenKey,
@@ -321,6 +342,7 @@ class TokenFlow:
         """A fresh token for ``key``: cached, fetched by another thread, or fetched now."""
         token = self._tokens.fresh(key)
         if token is not None:
+            self._log_cached(hp, key, token)
             return token.value
         lock = self._tokens.key_lock(key)
         acquired = lock.acquire(timeout=FETCH_WAIT) if blocking else lock.acquire(blocking=False)

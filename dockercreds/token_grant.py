@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Generator, List, Optional, Sequence, Tuple
 from urllib.parse import quote, quote_plus, urlencode, urlunsplit
 
+from ._log import debug_logger
 from .auth_policy import display, scope_text, split_url
 from .auth_steps import Fetch, FlowResponse
 from .credentials import TOKEN_USERNAME, Credentials
@@ -151,7 +152,8 @@ def exchange(
     The whole exchange (both requests of the refresh-token fallback) ends within
     ``timeout`` seconds: every Fetch carries the same deadline.
     """
-    deadline = monotonic() + timeout
+    started = monotonic()
+    deadline = started + timeout
     purpose = grant.describe()
 
     def fetch(
@@ -188,7 +190,20 @@ def exchange(
     else:
         response = yield fetch("GET", grant.url(), (_ACCEPT,))
         who = "anonymous access"
-    return read_token(response, grant, who, clock())
+    log = debug_logger(__name__)
+    if log is None:
+        return read_token(response, grant, who, clock())
+    took = (monotonic() - started) * 1000
+    try:
+        token, refresh = read_token(response, grant, who, clock())
+    except TokenError:
+        log.debug("%s as %s: HTTP %s, refused (%.0f ms)", purpose, who, response.status, took)
+        raise
+    log.debug(
+        "%s as %s: HTTP %s, token valid %.0f s (%.0f ms)",
+        purpose, who, response.status, token.expires_at - clock(), took,
+    )
+    return token, refresh
 
 
 def read_token(

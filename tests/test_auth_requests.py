@@ -140,7 +140,92 @@ def test_dockercreds_registry_auth_reads_config(tmp_path: Path) -> None:
     assert s.get(f"{REG}/v2/").status_code == 200
 
 
+def _counting_helper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A ``credsStore`` helper that logs each server it is asked for; returns the log."""
+    log = tmp_path / "asked.log"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    helper = bin_dir / "docker-credential-count"
+    helper.write_text(
+        "#!/bin/sh\nread server\n"
+        f'echo "$server" >> {log}\n'
+        f"printf '{{\"ServerURL\":\"%s\",\"Username\":\"alice\",\"Secret\":\"{PASSWORD}\"}}'"
+        ' "$server"\n'
+    )
+    helper.chmod(0o755)
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "config.json").write_text('{"credsStore": "count"}')
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
+    monkeypatch.setenv("PATH", f"{bin_dir}:{__import__('os').environ['PATH']}")
+    monkeypatch.delenv("DOCKERCREDS_HELPER_CACHE_TTL", raising=False)
+    return log
+
+
+@pytest.mark.parametrize("config", ["default", "path"])
+@responses.activate
+def test_one_registry_auth_runs_a_helper_once_per_registry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: str
+) -> None:
+    """Pulling 5 repositories of one registry through one RegistryAuth asks the helper
+    once (issue 11: helper answers reused), also when the config is a path or the
+    default, which are loaded again on each lookup."""
+    log = _counting_helper(tmp_path, monkeypatch)
+    expected = "Basic " + base64.b64encode(f"alice:{PASSWORD}".encode()).decode()
+
+    def callback(request: requests.PreparedRequest) -> Tuple[int, Dict[str, str], str]:
+        if request.headers.get("Authorization") == expected:
+            return 200, {}, "{}"
+        return 401, {"WWW-Authenticate": 'Basic realm="r"'}, ""
+
+    for i in range(5):
+        responses.add_callback("GET", f"{REG}/v2/team/app{i}/manifests/v1", callback=callback)
+    path = str(tmp_path / "docker" / "config.json")
+    auth = dockercreds.RegistryAuth() if config == "default" else dockercreds.RegistryAuth(
+        config=path
+    )
+    s = _session(auth)
+    for i in range(5):
+        assert s.get(f"{REG}/v2/team/app{i}/manifests/v1").status_code == 200
+    assert log.read_text().split() == ["reg.example"]
+
+
 # --------------------------------------------------------------------------- bearer
+
+
+@responses.activate
+def test_token_requests_and_cache_hits_are_logged_without_secrets(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """issue 11 item 5: token requests (realm, scope, account, status, duration) and
+    token-cache hits are DEBUG records of dockercreds' loggers; no secret in any."""
+    token = "T0ken-value-9f8e7d"
+    _needs_token(MANIFEST, token, _bearer())
+    _token_server([token])
+    s = _session(_auth(_creds(username="alice", password=PASSWORD)))
+    with caplog.at_level("DEBUG", logger="dockercreds"):
+        for _ in range(2):
+            assert s.get(MANIFEST).status_code == 200
+    texts = [r.getMessage() for r in caplog.records if r.name.startswith("dockercreds")]
+    fetched = [t for t in texts if t.startswith("token request for registry reg.example")]
+    assert len(fetched) == 1, texts
+    assert "https://auth.example/token" in fetched[0]
+    assert "repository:team/app:pull" in fetched[0]
+    assert "user 'alice'" in fetched[0] and "HTTP 200" in fetched[0]
+    assert any("cached" in t and "reg.example" in t for t in texts), texts
+    for text in texts:
+        assert PASSWORD not in text and token not in text
+
+
+@responses.activate
+def test_refused_token_request_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    responses.add("GET", MANIFEST, status=401, headers={"WWW-Authenticate": _bearer()})
+    responses.add("GET", REALM, status=401, body=f'{{"details": "bad {PASSWORD}"}}')
+    s = _session(_auth(_creds(username="alice", password=PASSWORD)))
+    with caplog.at_level("DEBUG", logger="dockercreds"), pytest.raises(TokenError):
+        s.get(MANIFEST)
+    texts = [r.getMessage() for r in caplog.records]
+    assert any("HTTP 401, refused" in t for t in texts), texts
+    assert not any(PASSWORD in t for t in texts)
 
 
 @responses.activate
