@@ -50,6 +50,7 @@ __all__ = [
     "config_path",
     "containers_key",
     "containers_write_path",
+    "existing_config_path",
     "login",
     "logout",
     "namespace_of",
@@ -115,6 +116,22 @@ def config_path(config: PathArg, target: str = DOCKER) -> Path:
     if target == CONTAINERS:
         return containers_write_path()
     return docker_config_path()
+
+
+def existing_config_path(config: PathArg, target: str = DOCKER) -> Path:
+    """:func:`config_path`, for a change that needs the file: a ``config`` named
+    explicitly that does not exist is a :class:`~dockercreds.errors.ConfigNotFound` (a
+    typo must not read as "nothing to do"); a missing default file is fine."""
+    path = config_path(config, target)
+    if config is not None and not path.exists():
+        from .errors import ConfigNotFound
+
+        raise ConfigNotFound(
+            f"no such config file: {path} (a config named explicitly must exist;"
+            " leave it out to use the default locations)",
+            path=str(path),
+        )
+    return path
 
 
 def containers_write_path(environ: Optional[Mapping[str, str]] = None) -> Path:
@@ -489,6 +506,7 @@ def logout(registry: str, *, config: PathArg = None, target: str = DOCKER) -> bo
     Erases from the store ``credHelpers`` names for the registry and from ``credsStore``
     (each asked for ``host``, ``http://host`` and ``https://host``, as Docker does), and
     removes every auths key naming the registry as a whole (any scheme or path form).
+    A ``config`` named explicitly must exist (:class:`~dockercreds.errors.ConfigNotFound`).
     Namespace keys (``quay.io/org``) stay, unless ``registry`` names one exactly: then
     only that namespace is removed (its keyring item too, when the key was a ``{}``
     marker of a namespace account). Returns whether anything was removed; being logged
@@ -509,7 +527,7 @@ def logout(registry: str, *, config: PathArg = None, target: str = DOCKER) -> bo
 
     key = parse_key(registry.strip() or HUB_DOMAIN)
     host = key.host
-    path = config_path(config)
+    path = existing_config_path(config)
     settings = store_settings(path)
     exists = resolve_target(path).exists()
 
@@ -706,7 +724,7 @@ def _logout_containers(registry: str, *, config: PathArg) -> bool:
     from .writer import read_config, resolve_target, section
 
     host, key = containers_key(registry)
-    path = config_path(config, CONTAINERS)
+    path = existing_config_path(config, CONTAINERS)
     raw = read_config(path)
     exists = resolve_target(path).exists()
 

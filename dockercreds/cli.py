@@ -637,7 +637,7 @@ def _cmd_token(args: argparse.Namespace) -> int:
     import warnings
 
     from .auth_requests import RegistryAuth
-    from .errors import NetworkError
+    from .errors import NetworkError, TokenError
     from .registry import api_host, is_loopback
     from .resolver import parse_target
 
@@ -675,8 +675,20 @@ def _cmd_token(args: argparse.Namespace) -> int:
             if scheme == schemes[-1]:
                 hint = "" if len(schemes) > 1 else "; for a plain-http registry use --insecure"
                 raise NetworkError(f"{exc}{hint}") from None
+        except TokenError as exc:
+            raise TokenError(_with_explain_hint(str(exc), args)) from None
     _out(token + "\n")
     return 0
+
+
+def _with_explain_hint(message: str, args: argparse.Namespace) -> str:
+    """A library message's ``dockercreds explain REGISTRY`` hint, with the user's options."""
+    import re
+
+    match = re.search(r"dockercreds explain (\S+)", message)
+    if match is None:
+        return message
+    return message[: match.start()] + explain_hint(args, match.group(1)) + message[match.end() :]
 
 
 # --- Kubernetes ------------------------------------------------------------------------

@@ -48,7 +48,7 @@ from .accounts import (
     CONTAINERS,
     DOCKER,
     HUB_ALIAS,
-    config_path,
+    existing_config_path,
     route_keys,
     settings_of,
     strip_secrets,
@@ -396,6 +396,8 @@ def migrate(
 ) -> MigrationReport:
     """Move every plaintext secret of ``config`` into store ``to`` (see the module doc).
 
+    A ``config`` named explicitly must exist (:class:`~dockercreds.errors.ConfigNotFound`).
+
     ``to`` is ``keyring`` or a helper name. A ``credsStore`` naming another store is
     refused (:class:`~dockercreds.errors.ConfigWriteError`): the secrets already there
     would stop being used. When any entry fails (status ``failed``, with the reason),
@@ -427,7 +429,7 @@ def migrate(
         from . import resolver
 
         store_factory = resolver.store_for
-    path = config_path(config, target)
+    path = existing_config_path(config, target)
     label = str(path)
     data = read_config(path)
     # podman and skopeo ignore credsStore (container-libs#278): so does a containers migration

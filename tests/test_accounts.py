@@ -470,7 +470,12 @@ def test_logout_removes_every_key_of_the_registry(
 
 
 def test_logout_not_logged_in(conf: Path, stores: Dict[str, FakeStore]) -> None:
-    assert logout("quay.io", config=conf) is False
+    from dockercreds.errors import ConfigNotFound
+
+    # a config named explicitly must exist (issue 14): a typo is not "not logged in"
+    for target in ("docker", "containers"):
+        with pytest.raises(ConfigNotFound, match="no such config file"):
+            logout("quay.io", config=conf, target=target)
     assert not conf.exists()
     assert not conf.parent.exists()
     write(conf, {"auths": {"other.example": {}}})
@@ -1127,8 +1132,11 @@ def test_containers_logout_erases_from_credhelper_not_creds_store(
     assert logout("quay.io", config=authfile, target="containers") is False
 
 
-def test_containers_logout_of_missing_file_creates_nothing(authfile: Path) -> None:
-    assert logout("quay.io", config=authfile, target="containers") is False
+def test_containers_logout_of_missing_file_creates_nothing(
+    authfile: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(authfile))  # the default: may be missing
+    assert logout("quay.io", target="containers") is False
     assert not authfile.exists()
 
 

@@ -132,6 +132,8 @@ def test_token_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert "incorrect username or password" in err
     assert "repository:org/app:pull" in err
     assert PASSWORD not in err
+    # the hint repeats the config the user named (issue 14)
+    assert f"dockercreds explain quay.io --config {tmp_path / 'config.json'} shows" in err
 
 
 def test_token_bad_image(capsys: pytest.CaptureFixture[str]) -> None:

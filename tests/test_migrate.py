@@ -287,13 +287,20 @@ def test_every_secret_is_read_back_before_removal(conf: Path, store: FakeStore) 
     [None, b"", b"{}", b'{"auths": {"quay.io": {}}, "x": 1}', b'{"credsStore": "keyring"}'],
 )
 def test_no_plaintext_secret_no_write(
-    conf: Path, store: FakeStore, content: Optional[bytes]
+    conf: Path, store: FakeStore, content: Optional[bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # regression: with an empty home, migrate created a config holding only credsStore
     if content is not None:
         conf.parent.mkdir(parents=True)
         conf.write_bytes(content)
-    report = run(conf, store)
+        report = run(conf, store)
+    else:  # the default location may be missing; a config named explicitly may not
+        from dockercreds.errors import ConfigNotFound
+
+        with pytest.raises(ConfigNotFound, match="no such config file"):
+            run(conf, store)
+        monkeypatch.setenv("DOCKER_CONFIG", str(conf.parent))
+        report = migrate(store_factory=lambda name: store)
     if content is None:
         assert not conf.parent.exists()
     else:
