@@ -612,6 +612,26 @@ def _is_null_device(rdev: int) -> bool:
         return False
 
 
+def _read_upto(fd: int, size_hint: int, limit: int) -> bytes:
+    """At most ``limit`` bytes from ``fd``, to its end.
+
+    Sized by ``size_hint`` (``st_size``): one read gets a whole file, a second sees its
+    end; a file that grows meanwhile is read on in 64 KiB steps. (``read(limit)`` on a
+    file object would allocate the whole 16 MiB limit on every load.)
+    """
+    chunks: List[bytes] = []
+    total = 0
+    want = min(max(size_hint, 0), limit - 1) + 1
+    while want > 0:
+        chunk = os.read(fd, want)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        want = min(65536, limit - total)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 def read_config_text(path: PathLike) -> Optional[str]:
     """The text of a config file, or None when it does not exist.
 
@@ -644,8 +664,7 @@ def read_config_text(path: PathLike) -> Optional[str]:
             return None  # /dev/null: "no config", as reading it always meant
         if not stat.S_ISREG(mode):
             raise _not_regular(label, mode, p)
-        with open(fd, "rb", closefd=False) as fh:
-            raw = fh.read(MAX_CONFIG_BYTES + 1)
+        raw = _read_upto(fd, st.st_size, MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"{label}: cannot read: {exc.strerror or exc}", path=str(p)) from None
     finally:
