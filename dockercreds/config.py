@@ -642,14 +642,14 @@ def read_config_text(path: PathLike) -> Optional[str]:
     """
     import stat
 
-    p = Path(path)
-    label = f"file:{p}"
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(p, flags | getattr(os, "O_BINARY", 0))
+        fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         return None
     except OSError as exc:
+        p = Path(path)
+        label = f"file:{p}"
         try:  # a socket cannot be opened at all: say what it is
             mode = p.stat().st_mode
         except OSError:
@@ -663,12 +663,21 @@ def read_config_text(path: PathLike) -> Optional[str]:
         if stat.S_ISCHR(mode) and _is_null_device(st.st_rdev):
             return None  # /dev/null: "no config", as reading it always meant
         if not stat.S_ISREG(mode):
-            raise _not_regular(label, mode, p)
+            p = Path(path)
+            raise _not_regular(f"file:{p}", mode, p)
         raw = _read_upto(fd, st.st_size, MAX_CONFIG_BYTES + 1)
     except OSError as exc:
-        raise ConfigError(f"{label}: cannot read: {exc.strerror or exc}", path=str(p)) from None
+        p = Path(path)
+        raise ConfigError(f"file:{p}: cannot read: {exc.strerror or exc}", path=str(p)) from None
     finally:
         os.close(fd)
+    if len(raw) <= MAX_CONFIG_BYTES:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    p = Path(path)
+    label = f"file:{p}"
     if len(raw) > MAX_CONFIG_BYTES:
         raise ConfigError(
             f"{label}: larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB; not a Docker"
