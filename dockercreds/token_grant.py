@@ -214,7 +214,8 @@ def read_token(
     secrets = grant.secrets()
     status = response.status
     if 300 <= status < 400:
-        where = f" to {display(response.location)}" if response.location else ""
+        # the server chose the Location: a secret may sit in its path (redacted, clipped)
+        where = f" to {_clip(display(response.location), secrets)}" if response.location else ""
         raise TokenError(
             f"{failed}: the token server redirected (HTTP {status}{where});"
             " token requests do not follow redirects"
