@@ -33,7 +33,7 @@ from typing import (
 import httpx
 
 from .auth import CLIENT_ID, DEFAULT_TOKEN_TIMEOUT, TokenFlow
-from .auth_limits import BodyCap, failure, remaining
+from .auth_limits import BodyCap, failure, remaining, unsendable
 from .auth_policy import display
 from .auth_steps import CredentialsFn, Fetch, FlowResponse, RequestInfo, SendRequest, Step
 from .errors import TokenError
@@ -212,6 +212,10 @@ class _Watch:
 
 def _token_request(step: Fetch, is_async: bool) -> Tuple[httpx.Request, _Watch]:
     """The httpx request for ``step``: bounded in time, refusing to be redirected."""
+    try:
+        httpx.URL(step.url).host  # noqa: B018 - httpx's IDNA encoding may refuse the host
+    except (httpx.InvalidURL, ValueError) as exc:  # ValueError: UnicodeError, IDNAError
+        raise unsendable(step, exc) from None
     watch = _Watch(step)
     limit = remaining(step)
     extensions: Dict[str, Any] = {}

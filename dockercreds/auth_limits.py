@@ -13,7 +13,7 @@ from .auth_steps import MAX_TOKEN_BODY, Fetch
 from .errors import NetworkError, TokenError
 from .netfail import unreachable
 
-__all__ = ["BodyCap", "failure", "network_error", "remaining", "timeout_error"]
+__all__ = ["BodyCap", "failure", "network_error", "remaining", "timeout_error", "unsendable"]
 
 #: Bytes asked of the socket per read while streaming a body.
 CHUNK = 65536
@@ -46,6 +46,14 @@ def network_error(step: Fetch, exc: BaseException) -> NetworkError:
     except ValueError:
         host = "the server"
     return NetworkError(f"{unreachable(host, exc)} ({step.purpose})")
+
+
+def unsendable(step: Fetch, exc: BaseException) -> TokenError:
+    """The HTTP library cannot make a request of ``step``'s URL (a host it cannot encode)."""
+    return TokenError(
+        f"{step.purpose} failed: the HTTP library cannot send to this URL"
+        f" ({type(exc).__name__}); the token server's realm is malformed"
+    )
 
 
 def failure(step: Fetch, exc: BaseException) -> Exception:

@@ -9,6 +9,7 @@ another host. An IP literal is read as the C resolver reads it, so ``127.1``,
 
 from __future__ import annotations
 
+import re
 from typing import Iterable, Sequence, Tuple
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
@@ -22,10 +23,38 @@ __all__ = [
     "hostport",
     "is_internal",
     "is_loopback_host",
+    "odd_host",
     "same_host",
     "scope_text",
     "split_url",
 ]
+
+
+_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+
+
+def odd_host(host: str) -> str:
+    """Why ``host`` (lowercase, no brackets) is not a plain host name or IP literal, or "".
+
+    The realm rule judges a host by its text; the HTTP libraries send to what they make
+    of it (IDNA maps ``127。0。0。1`` to ``127.0.0.1``; some raise on what they cannot
+    encode). So a realm host must already be what goes on the wire: ASCII labels of
+    letters, digits, ``-`` and ``_`` (``xn--`` labels valid punycode), or an IP literal.
+    """
+    if ":" in host:  # an IPv6 literal (split_url checked what the brackets hold)
+        return ""
+    if not host.isascii():
+        return "is not ASCII (an internationalized host could name another address)"
+    labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
+    for label in labels:
+        if not _LABEL.fullmatch(label):
+            return f"is not a valid host name (label {label[:64]!r})"
+        if label.startswith("xn--"):
+            try:
+                label[4:].encode("ascii").decode("punycode").encode("idna")
+            except (UnicodeError, ValueError):
+                return f"is not a valid host name (bad punycode label {label[:64]!r})"
+    return ""
 
 
 def split_url(url: str) -> SplitResult:
@@ -156,6 +185,9 @@ class RealmPolicy:
                 " the registry itself is plain http on loopback or marked insecure)"
             )
         realm_host = parts.hostname.lower()
+        why = odd_host(realm_host)
+        if why:
+            raise UnsafeAuthError(f"refusing {where}: the realm host {why}")
         if (
             not same_host(realm_host, registry_host)
             and is_internal(realm_host)

@@ -15,7 +15,7 @@ import requests
 from requests.auth import AuthBase
 
 from .auth import CLIENT_ID, DEFAULT_TOKEN_TIMEOUT, TokenFlow
-from .auth_limits import CHUNK, BodyCap, failure, remaining, timeout_error
+from .auth_limits import CHUNK, BodyCap, failure, remaining, timeout_error, unsendable
 from .auth_policy import hostport, split_url
 from .auth_steps import CredentialsFn, Fetch, FlowResponse, RequestInfo, SendRequest, Step
 from .errors import DockerCredsError
@@ -276,9 +276,12 @@ def _fetch_with(send: _Send, step: Fetch, timeout: Any) -> FlowResponse:
     and the caller waits only until the deadline; the worker then stops at its next
     read (the body loop checks the deadline; the socket timeout is the time left).
     """
-    prep = requests.Request(
-        step.method, step.url, headers=dict(step.headers), data=step.body
-    ).prepare()
+    try:
+        prep = requests.Request(
+            step.method, step.url, headers=dict(step.headers), data=step.body
+        ).prepare()
+    except (requests.RequestException, ValueError) as exc:  # InvalidURL, UnicodeError
+        raise unsendable(step, exc) from None
     if step.deadline is None:
         return _exchange(send, prep, step, timeout)
     outcome: List[Any] = []

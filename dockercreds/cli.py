@@ -12,7 +12,7 @@ import warnings
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Sequence
 
 from . import __version__
-from .errors import DockerCredsError, HelperNotInstalledWarning, InvalidArgument
+from .errors import DockerCredsError, HelperNotInstalledWarning, InvalidArgument, one_line
 
 if TYPE_CHECKING:  # pragma: no cover
     from .credentials import Credentials
@@ -28,7 +28,7 @@ def _err(message: str) -> None:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return one_line(text)
 
 
 def _out(text: str) -> None:
@@ -202,8 +202,10 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     if args.json:
         result = None
         if creds is not None:
+            from .registry import without_userinfo
+
             result = {
-                "server": creds.server,
+                "server": without_userinfo(creds.server),  # explain never shows a secret
                 "source": creds.source,
                 "username": creds.username,
                 "secret": _secret_kind(creds),

@@ -278,3 +278,17 @@ class IncompleteListWarning(UserWarning):
     def __init__(self, message: str, *, store: str = "") -> None:
         super().__init__(message)
         self.store = store
+
+
+def one_line(text: str) -> str:
+    """``text`` as one line for a terminal: whitespace runs folded into one space, and
+    every other unprintable character (ESC of a terminal escape sequence, other
+    controls, zero-width and format characters) shown as its ``\\x``/``\\u`` escape, so
+    text a server or helper chose can neither break the line nor drive the terminal."""
+    line = " ".join(text.split())
+    if line.isprintable():
+        return line
+    return "".join(
+        c if c.isprintable() else (f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}")
+        for c in line
+    )

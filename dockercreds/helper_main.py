@@ -188,7 +188,9 @@ def _one_line(exc: BaseException) -> str:
     from .errors import DockerCredsError
 
     if isinstance(exc, DockerCredsError):
-        text = " ".join(str(exc).split())
+        from .errors import one_line
+
+        text = one_line(str(exc))
         return text or type(exc).__name__
     # Unexpected: do not print the text (it could carry input), only the kind.
     return f"{NAME}: internal error ({type(exc).__name__}); please report it"

@@ -45,6 +45,7 @@ from .errors import (
     HelperProtocolError,
     HelperTimeout,
     InvalidArgument,
+    one_line,
 )
 
 __all__ = [
@@ -215,7 +216,7 @@ def _looks_like_credentials(text: str) -> bool:
 def _one_line(text: str) -> str:
     """The first non-blank line of ``text``, clipped."""
     for part in text.splitlines():
-        line = " ".join(part.split())
+        line = one_line(part)
         if line:
             if len(line) > _MESSAGE_LIMIT:
                 line = line[: _MESSAGE_LIMIT - 3] + "..."

@@ -364,8 +364,8 @@ class KeyIndex:
             return
         if key.path:
             self.ignored[raw] = (
-                f"credHelpers key {raw!r} has a repository path; helpers are chosen per"
-                f" registry (use {key.host!r})"
+                f"credHelpers key {without_userinfo(raw)!r} has a repository path; helpers"
+                f" are chosen per registry (use {key.host!r})"
             )
             return
         self.helpers.setdefault(key.host, []).append((rank_key(raw, key), helper, raw))

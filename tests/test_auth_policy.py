@@ -6,7 +6,7 @@ from typing import Tuple
 
 import pytest
 
-from dockercreds.auth_policy import RealmPolicy, is_internal, same_host, split_url
+from dockercreds.auth_policy import RealmPolicy, is_internal, odd_host, same_host, split_url
 from dockercreds.errors import ChallengeError, UnsafeAuthError
 
 
@@ -77,3 +77,40 @@ def test_transport(scheme: str, hostport: str, insecure: Tuple[str, ...], ok: bo
     if not ok:
         with pytest.raises(UnsafeAuthError, match="plain http"):
             policy.check_registry(scheme, hostport, "a password")
+
+
+# --- realm hosts the HTTP libraries would rewrite or refuse (issue 10 finding 3) -------
+
+ODD_REALM_HOSTS = [
+    "127\u30020\u30020\u30021",  # ideographic full stops: IDNA makes 127.0.0.1
+    "127\u30021",
+    "0x7f\u30021",
+    "127\uff0e0\uff0e0\uff0e1",  # fullwidth full stops
+    "169\u3002254\u3002169\u3002254",
+    "10\u30020\u30020\u30021",
+    "localhost\u3002",
+    "\uff41\uff55\uff54\uff48.example",  # fullwidth letters
+    "\u200b.com",  # zero-width space
+    "xn--zz-zzzz.com",  # punycode that does not decode
+    "xn--.example",
+]
+
+
+@pytest.mark.parametrize("host", ODD_REALM_HOSTS)
+def test_realm_host_must_be_what_goes_on_the_wire(host: str) -> None:
+    policy = RealmPolicy(insecure=["192.0.2.2:5000"])
+    with pytest.raises(UnsafeAuthError, match="realm host"):
+        policy.check_realm(f"http://{host}:9/token", "http", "192.0.2.2:5000", ("r:a:pull",))
+
+
+@pytest.mark.parametrize(
+    "host", ["auth.docker.io", "xn--bcher-kva.example", "token_server.internal.example", "ex."]
+)
+def test_plain_realm_hosts_pass(host: str) -> None:
+    RealmPolicy().check_realm(f"https://{host}/token", "https", "reg.example", ())
+    assert odd_host(host) == ""
+
+
+@pytest.mark.parametrize("host", ["a b", "...", "-a.com", "a_-", "a" * 64 + ".com", "a..b"])
+def test_malformed_hosts_are_odd(host: str) -> None:
+    assert odd_host(host).startswith("is not a valid host name")

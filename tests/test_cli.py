@@ -268,6 +268,23 @@ def test_url_target_with_a_token_query_is_masked(
         assert "target 'https://quay.io/v2/?access_token=***': registry 'quay.io'" in out
 
 
+@pytest.mark.parametrize("param", ["token", "access_token", "X-Amz-Signature", "password"])
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_secret_query_in_a_key_never_shown(
+    capsys: Any, tmp_path: Path, param: str, json_flag: List[str]
+) -> None:
+    """An auths or credHelpers key carrying a secret query: masked in every output of
+    explain (the steps, the --json result) and in the warnings of any command."""
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({
+        "auths": {f"https://quay.io/?{param}={DISTINCT}": {"auth": b64("u:pw-1234")}},
+        "credHelpers": {f"quay.io/?{param}={DISTINCT}": "pass"},
+    }))
+    for argv in (["explain", *json_flag, "quay.io"], ["check"], ["list"]):
+        _code, out, err = run(capsys, *argv, "--config", str(config))
+        assert DISTINCT not in out + err, argv
+
+
 # --- a helper that is not installed (issue 11 #3) ------------------------------------------
 
 

@@ -69,3 +69,22 @@ def test_context_attributes() -> None:
     )
     ref = errors.InvalidReference("m", kind="name_empty", text="")
     assert ref.kind == "name_empty"
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("plain text", "plain text"),
+        ("two\nlines\r\n  and\ttabs", "two lines and tabs"),
+        ("\x1b[2Jcleared", "\\x1b[2Jcleared"),
+        ("title \x1b]0;pwned\x07 set", "title \\x1b]0;pwned\\x07 set"),
+        ("zero\u200bwidth", "zero\\u200bwidth"),
+        ("c1 \x9b31m", "c1 \\x9b31m"),
+        ("lone \ud800 surrogate", "lone \\ud800 surrogate"),
+        ("caf\u00e9 \u2713", "caf\u00e9 \u2713"),  # printable non-ASCII stays
+    ],
+)
+def test_one_line(text: str, line: str) -> None:
+    """Text a server or helper chose can neither break the line nor drive the terminal."""
+    assert errors.one_line(text) == line
+    assert errors.one_line(text).isprintable()
