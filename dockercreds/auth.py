@@ -45,9 +45,10 @@ from .challenge import (
     repository_of,
 )
 from .credentials import Credentials
-from .errors import AuthError
+from .errors import AuthError, InvalidArgument
+from .timeouts import RULE, is_timeout
 from .token_cache import Token, TokenCache, TokenKey
-from .token_grant import Grant, basic, exchange, header_safe
+from .token_grant import Grant, basic, check_sendable, exchange, header_safe
 
 __all__ = [
     "CLIENT_ID",
@@ -108,6 +109,8 @@ class TokenFlow:
         self.policy = RealmPolicy(insecure)
         self.client_id = client_id
         self.offline_token = offline_token
+        if not is_timeout(token_timeout):
+            raise InvalidArgument(f"token_timeout must be {RULE}, not {token_timeout!r}")
         self.token_timeout = token_timeout
         self._clock = clock
         self._lock = threading.Lock()
@@ -199,6 +202,8 @@ class TokenFlow:
             creds = self._lookup(registry)
         if creds is not None and creds.is_empty:
             creds = None
+        if creds is not None:
+            check_sendable(creds)
         with self._lock:
             self._creds.setdefault(key, creds)
             return self._creds[key]

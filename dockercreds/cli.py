@@ -47,6 +47,40 @@ def _out(text: str) -> None:
     sys.stdout.write(text)
 
 
+class _OutputFailed(DockerCredsError):
+    """stdout cannot take the answer: closed, a full disk, an I/O error."""
+
+
+class _Stdout:
+    """``sys.stdout`` for one run of :func:`main`: a write or flush that fails (``>&-``,
+    ``>/dev/full``) is an :class:`_OutputFailed`, one line on stderr and exit status 1,
+    not a traceback or Python's "Exception ignored" at exit. A closed pipe stays a
+    BrokenPipeError (``dockercreds list | head`` is not an error)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def _call(self, name: str, *args: Any) -> Any:
+        if self._stream is None:
+            raise _OutputFailed("cannot write the answer: stdout is closed")
+        try:
+            return getattr(self._stream, name)(*args)
+        except BrokenPipeError:
+            raise
+        except (OSError, ValueError) as exc:  # ValueError: I/O on a closed file
+            reason = getattr(exc, "strerror", None) or "the stream is closed"
+            raise _OutputFailed(f"cannot write the answer to stdout: {reason}") from None
+
+    def write(self, text: str) -> Any:
+        return self._call("write", text)
+
+    def flush(self) -> None:
+        self._call("flush")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 #: Start of the last-resort message for an unexpected exception (a bug). Tests assert
 #: that it never appears.
 INTERNAL_ERROR = "internal error"
@@ -356,6 +390,8 @@ def _unicode(value: str, what: str) -> str:
 def _read_stdin_text(what: str) -> str:
     from .errors import InvalidCredentials
 
+    if sys.stdin is None:
+        raise InvalidCredentials(f"cannot read the {what} from stdin: stdin is closed")
     stream = getattr(sys.stdin, "buffer", None)
     try:
         data = stream.read() if stream is not None else sys.stdin.read()
@@ -371,11 +407,35 @@ def _read_stdin_text(what: str) -> str:
     return data
 
 
+def _stdin_is_terminal() -> bool:
+    """stdin is a terminal one can prompt on (not closed, ``<&-``, nor a file or pipe)."""
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except ValueError:  # closed
+        return False
+
+
 def _stdin_password() -> str:
     """All of stdin, less one trailing line break (as ``docker login --password-stdin``)."""
     password = _read_stdin_text("password")
     password = password[:-1] if password.endswith("\n") else password
     return password[:-1] if password.endswith("\r") else password
+
+
+def _seconds(value: str) -> float:
+    """``--timeout``: a usage error unless a valid timeout (``inf`` or ``1e12`` would
+    overflow in the OS's wait, ``nan`` and ``-1`` mean nothing)."""
+    import math
+
+    from .timeouts import RULE, is_timeout
+
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not is_timeout(seconds):
+        raise argparse.ArgumentTypeError(f"{value!r} is not {RULE}")
+    return seconds
 
 
 def _store_name(value: str) -> str:
@@ -418,9 +478,9 @@ def _login_secret(args: argparse.Namespace) -> tuple[str, str]:
         )
         if username:
             return username, _unicode(args.password, "password")
-        if not sys.stdin.isatty():
+        if not _stdin_is_terminal():
             raise InvalidCredentials("--password needs a username: add -u USER")
-    if not sys.stdin.isatty():
+    if not _stdin_is_terminal():
         raise InvalidCredentials("Cannot perform an interactive login from a non TTY device")
     try:
         if not username:
@@ -627,7 +687,7 @@ def _add_token(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     )
     p.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=30.0,
         metavar="SECONDS",
         help="longest time for each exchange with the registry or token server (default 30)",
@@ -644,8 +704,6 @@ def _cmd_token(args: argparse.Namespace) -> int:
     from .resolver import parse_target
 
     parser: argparse.ArgumentParser = args.token_parser
-    if not args.timeout > 0:
-        parser.error(f"--timeout: {args.timeout!r} is not a positive number of seconds")
     registry, path = parse_target(args.image)
     if not path:
         parser.error(
@@ -805,8 +863,9 @@ def _add_kubelet_plugin(sub: argparse._SubParsersAction) -> None:  # type: ignor
     )
     p.add_argument(
         "--timeout",
+        type=_seconds,
         metavar="SECONDS",
-        default="50",
+        default=50.0,
         help="give up after this long, helper calls included (default 50; kubelet waits 60)",
     )
     p.add_argument(
@@ -816,8 +875,6 @@ def _add_kubelet_plugin(sub: argparse._SubParsersAction) -> None:  # type: ignor
 
 
 def _cmd_kubelet_plugin(args: argparse.Namespace) -> int:
-    import math
-
     from . import kubernetes
     from .errors import KubernetesError
 
@@ -828,13 +885,10 @@ def _cmd_kubelet_plugin(args: argparse.Namespace) -> int:
             cache_duration = kubernetes.parse_go_duration(args.cache_duration)
         except KubernetesError as exc:
             parser.error(f"--cache-duration: {exc}")
+    timeout: float = args.timeout
     try:
-        timeout = float(args.timeout)
-    except ValueError:
-        timeout = math.nan
-    if not (math.isfinite(timeout) and timeout > 0):
-        parser.error(f"--timeout: {args.timeout!r} is not a positive number of seconds")
-    try:
+        if sys.stdin is None:
+            raise KubernetesError("cannot read the request from stdin: stdin is closed")
         raw = sys.stdin.buffer.read(kubernetes.MAX_REQUEST_BYTES + 1)
         if len(raw) > kubernetes.MAX_REQUEST_BYTES:
             raise KubernetesError(
@@ -1134,12 +1188,25 @@ def _log_to_stderr() -> Callable[[], None]:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the program; returns the exit status (argparse exits 2 itself on usage errors)."""
     undo_logging = None
+    stdout = sys.stdout
+    if sys.stderr is None:  # 2>&-: nowhere to say anything; the exit status still tells
+        import os
+        from pathlib import Path
+
+        sys.stderr = Path(os.devnull).open("w")  # noqa: SIM115 - for the rest of the process
+    sys.stdout = _Stdout(stdout)
     try:
         parser = build_parser()
-        args = parser.parse_args(list(argv) if argv is not None else None)
+        try:
+            args = parser.parse_args(list(argv) if argv is not None else None)
+        except SystemExit:  # --help, --version, a usage error: their text written first
+            sys.stdout.flush()
+            raise
         handler = _COMMANDS[args.command][1]
         undo_logging = _log_to_stderr() if args.verbose else None
-        return _in_context(handler, args)
+        code = _in_context(handler, args)
+        sys.stdout.flush()  # a failure to write is reported now, not at exit
+        return code
     except DockerCredsError as exc:
         _err(str(exc) or type(exc).__name__)
         return 1
@@ -1152,6 +1219,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         _err(_internal_error(exc))
         return 1
     finally:
+        sys.stdout = stdout
         if undo_logging is not None:
             undo_logging()
 

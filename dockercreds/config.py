@@ -160,6 +160,21 @@ def _expect_str(value: Any, where: str, what: str, path: Optional[str], key: Opt
     return value
 
 
+def _check_unicode(text: str, where: str, what: str, path: Optional[str], key: str) -> None:
+    """A value with an escaped lone surrogate (``\\ud800``) is not text: it cannot be
+    sent to a registry or a helper. (Go's decoder reads it as U+FFFD, so the docker CLI
+    would send another secret than the one written.)"""
+    for ch in text:
+        if "\ud800" <= ch <= "\udfff":
+            raise ConfigFormatError(
+                f"{where}: {what} holds a lone surrogate escape (\\u{ord(ch):04x}), which is"
+                " not Unicode text (the docker CLI reads it as U+FFFD); write the value as"
+                " UTF-8 text, or log in again",
+                path=path,
+                key=key,
+            )
+
+
 #: The fields of an ``auths`` entry, in the order their types are checked.
 _ENTRY_FIELDS = ("username", "password", "auth", "identitytoken", "registrytoken", "email")
 _ENTRY_FIELD_SET = frozenset(_ENTRY_FIELDS)
@@ -200,7 +215,9 @@ def _decode_entry(key: str, value: Any, where: str, path: Optional[str]) -> Auth
         )
     fields = _fields(value, _ENTRY_FIELD_SET)
     for name in _ENTRY_FIELDS:  # the first field of the wrong type is the error
-        _expect_str(fields.get(name), where, f"{label}.{name}", path, key)
+        text = _expect_str(fields.get(name), where, f"{label}.{name}", path, key)
+        if not text.isascii():
+            _check_unicode(text, where, f"{label}.{name}", path, key)
     auth = fields.get("auth")
     username: Optional[str] = fields.get("username")
     password: Optional[str] = fields.get("password")

@@ -47,6 +47,7 @@ from .errors import (
     InvalidArgument,
     one_line,
 )
+from .timeouts import RULE, is_timeout
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -135,10 +136,10 @@ def parse_timeout(value: str) -> float:
         seconds = float(value.strip())
     except ValueError:
         seconds = math.nan
-    if not math.isfinite(seconds) or seconds <= 0:
+    if not is_timeout(seconds):
         raise ConfigError(
-            f"{TIMEOUT_ENV}={value!r} is not a valid timeout: set it to a positive number "
-            f"of seconds (e.g. 30), or unset it for the default of {DEFAULT_TIMEOUT:g}"
+            f"{TIMEOUT_ENV}={value!r} is not a valid timeout: set it to {RULE} (e.g. 30),"
+            f" or unset it for the default of {DEFAULT_TIMEOUT:g}"
         )
     return seconds
 
@@ -248,10 +249,8 @@ class HelperClient:
     ) -> None:
         self.program = program_name(name)
         self.name = name
-        if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
-            raise InvalidArgument(
-                f"timeout must be a positive number of seconds, not {timeout!r}"
-            )
+        if timeout is not None and not is_timeout(timeout):
+            raise InvalidArgument(f"timeout must be {RULE}, not {timeout!r}")
         self.timeout = timeout
         self.env: Optional[Dict[str, str]] = dict(env) if env is not None else None
 
@@ -362,8 +361,18 @@ class HelperClient:
                 # helper's children too (a shell script's `sleep`, `yes`)
                 start_new_session=_POSIX,
             )
-        except FileNotFoundError:
-            raise self._not_installed(action) from None
+        except FileNotFoundError as exc:
+            if not os.access(path, os.F_OK):  # removed since it was found
+                raise self._not_installed(action) from None
+            # the program is there, what it needs is not: a script's #! interpreter
+            # (or a binary's loader); installed and broken, not "not installed"
+            raise HelperError(
+                f"cannot run {self.program} {action} ({path}): {exc.strerror or exc};"
+                " the program exists, so the interpreter on its #! line (or its loader)"
+                " is missing: reinstall the helper or fix that line",
+                helper=self.name,
+                action=action,
+            ) from None
         except OSError as exc:
             raise HelperError(
                 f"cannot run {self.program} {action} ({path}): {exc.strerror or exc}; "

@@ -831,9 +831,10 @@ def run_plugin(
 
     from .helpers import DEFAULT_TIMEOUT, TIMEOUT_ENV, parse_timeout
     from .resolver import get_credentials
+    from .timeouts import RULE, is_timeout
 
-    if not (timeout > 0 and timeout != float("inf")):
-        raise KubernetesError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    if not is_timeout(timeout):
+        raise KubernetesError(f"timeout must be {RULE}, not {timeout!r}")
     request = parse_request(data)
 
     def lookup(image: str) -> Optional[Credentials]:

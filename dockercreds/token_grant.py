@@ -27,14 +27,30 @@ from ._log import debug_logger
 from .auth_policy import display, scope_text, split_url
 from .auth_steps import Fetch, FlowResponse
 from .credentials import TOKEN_USERNAME, Credentials
-from .errors import TokenError
+from .errors import InvalidCredentials, TokenError
 from .token_cache import Token, expiry
 
-__all__ = ["Grant", "basic", "exchange", "header_safe", "redact"]
+__all__ = ["Grant", "basic", "check_sendable", "exchange", "header_safe", "redact"]
 
 
 def basic(username: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+
+
+def check_sendable(creds: Credentials) -> None:
+    """:class:`InvalidCredentials` when a field of ``creds`` cannot go on the wire as
+    UTF-8: a lone surrogate, from a caller's own lookup or a store we do not check."""
+    for name in ("username", "password", "identity_token", "registry_token"):
+        value = getattr(creds, name)
+        if value and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidCredentials(
+                    f"the {name.replace('_', ' ')} for {display(creds.server)}"
+                    f" ({creds.source or 'given by the caller'}) holds a lone surrogate,"
+                    " which is not Unicode text and cannot be sent; store it again as text"
+                ) from None
 
 
 #: What an HTTP client refuses in a header value, quoting the value in its error.

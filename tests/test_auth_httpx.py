@@ -15,7 +15,7 @@ import respx
 
 from dockercreds.auth_httpx import RegistryHTTPXAuth
 from dockercreds.credentials import Credentials
-from dockercreds.errors import NetworkError, TokenError, UnsafeAuthError
+from dockercreds.errors import InvalidCredentials, NetworkError, TokenError, UnsafeAuthError
 from tests.hostile_server import HostileServer
 
 REG = "https://reg.example"
@@ -51,6 +51,21 @@ def _token_route(router: respx.MockRouter, *tokens: str) -> respx.Route:
     return router.get(REALM).mock(
         side_effect=[httpx.Response(200, json={"token": t}) for t in tokens]
     )
+
+
+@pytest.mark.parametrize("field", ["password", "identity_token"])
+@respx.mock(assert_all_called=False)
+def test_credentials_that_are_not_text_are_a_typed_error(
+    respx_mock: respx.MockRouter, field: str
+) -> None:
+    respx_mock.get(MANIFEST).mock(side_effect=_guarded("T", _bearer()))
+    token = _token_route(respx_mock, "T")
+    creds = _creds(**{"username": "alice", "password": PASSWORD, field: "x\udc80y"})
+    with httpx.Client(auth=_auth(creds)) as client, pytest.raises(
+        InvalidCredentials, match="holds a lone surrogate"
+    ):
+        client.get(MANIFEST)
+    assert not token.called
 
 
 @respx.mock(assert_all_called=False)

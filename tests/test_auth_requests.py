@@ -124,6 +124,31 @@ def test_basic_wrong_password_returns_401_once() -> None:
     assert len(r.history) == 1
 
 
+@pytest.mark.parametrize("value", [0, -1, float("nan"), float("inf"), 1e12])
+def test_token_timeout_is_checked_up_front(value: float) -> None:
+    """1e12 reached the socket wait and overflowed there (OverflowError)."""
+    with pytest.raises(dockercreds.errors.InvalidArgument, match="token_timeout must be"):
+        RegistryAuth(token_timeout=value)
+
+
+@pytest.mark.parametrize("field", ["username", "password", "identity_token", "registry_token"])
+@pytest.mark.parametrize("challenge", ['Basic realm="r"', _bearer()])
+@responses.activate
+def test_credentials_that_are_not_text_are_a_typed_error(field: str, challenge: str) -> None:
+    """A lookup (the caller's own, or a store) handing over a lone surrogate: one typed
+    error naming the registry and the source, never UnicodeEncodeError from an encoder,
+    and nothing sent."""
+    responses.add("GET", MANIFEST, status=401, headers={"WWW-Authenticate": challenge})
+    responses.add("GET", REALM, json={"token": "t"})
+    fields = {"username": "alice", "password": PASSWORD, field: "se\ud800cret"}
+    with pytest.raises(dockercreds.errors.InvalidCredentials) as info:
+        _session(_auth(_creds(**fields))).get(MANIFEST)
+    assert f"the {field.replace('_', ' ')} for reg.example (test) holds a lone surrogate" in str(
+        info.value
+    )
+    assert [c.request.url for c in responses.calls] == [MANIFEST]  # the challenge only
+
+
 @responses.activate
 def test_dockercreds_registry_auth_reads_config(tmp_path: Path) -> None:
     auth_b64 = base64.b64encode(f"alice:{PASSWORD}".encode()).decode()

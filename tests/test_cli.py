@@ -609,3 +609,86 @@ def test_unprintable_answer_is_a_typed_error(
     assert code == 1
     assert out == ""
     assert err.count("\n") == 1 and "not valid Unicode" in err
+
+
+# --- closed and failing standard streams (issue 10: never a traceback) -------------------
+
+CLOSED_STDIN = [
+    (["-u", "bob"], "Cannot perform an interactive login from a non TTY device"),
+    ([], "Cannot perform an interactive login from a non TTY device"),
+    (["-u", "bob", "--password-stdin"], "cannot read the password from stdin: stdin is closed"),
+    (["-p", "pw"], "--password needs a username: add -u USER"),
+]
+
+
+@pytest.mark.parametrize(("extra", "message"), CLOSED_STDIN)
+def test_login_with_stdin_closed(
+    capsys: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    extra: List[str], message: str,
+) -> None:
+    """``<&-``: Python's sys.stdin is None; this was an AttributeError (internal error)."""
+    monkeypatch.setattr(sys, "stdin", None)
+    code, out, err = run(capsys, *_login_argv(tmp_path, *extra))
+    assert (code, out) == (1, "")
+    assert err.splitlines()[-1] == f"dockercreds: {message}"
+    assert not (tmp_path / "c.json").exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "--login", "reg.example", "-u", "bob", "--password-stdin", "--", "true"],
+        ["kubelet-plugin"],
+    ],
+)
+def test_other_stdin_readers_with_stdin_closed(
+    capsys: Any, monkeypatch: pytest.MonkeyPatch, argv: List[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", None)
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (1, "")
+    assert err.count("\n") == 1 and err.endswith("stdin is closed\n"), err
+
+
+class _Full(io.StringIO):
+    """A stdout on a full disk: the write is accepted, the flush fails (as /dev/full)."""
+
+    def flush(self) -> None:
+        raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize(
+    ("stream", "message"),
+    [
+        (None, "cannot write the answer: stdout is closed"),
+        (_Full(), "cannot write the answer to stdout: No space left on device"),
+    ],
+)
+@pytest.mark.parametrize(
+    "argv", [["get", "quay.io"], ["explain", "quay.io"], ["list"], ["check"], ["--help"]]
+)
+def test_output_that_cannot_be_written_is_one_line(
+    capsys: Any, config: Path, monkeypatch: pytest.MonkeyPatch,
+    stream: Any, message: str, argv: List[str],
+) -> None:
+    monkeypatch.setattr(sys, "stdout", stream)
+    flags = ["--config", str(config)] if argv[0] != "--help" else []
+    code, _out, err = run(capsys, *argv, *flags)
+    assert code == 1
+    assert err.splitlines() == [f"dockercreds: {message}"]
+    assert sys.stdout is stream  # main put the caller's stdout back
+
+
+@pytest.mark.parametrize("redirect", [">&-", ">/dev/full", "2>&- >&-", "<&-"])
+def test_real_program_with_closed_or_full_streams(config: Path, redirect: str) -> None:
+    """The real process: no traceback and no "Exception ignored" at interpreter exit."""
+    command = f"{shlex.quote(sys.executable)} -m dockercreds.cli get --config" \
+              f" {shlex.quote(str(config))} quay.io {redirect}"
+    proc = subprocess.run(["sh", "-c", command], capture_output=True, check=False)
+    err = proc.stderr.decode()
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    if redirect == "<&-":  # get does not read stdin
+        assert proc.returncode == 0 and proc.stdout
+    else:
+        assert proc.returncode == 1
+        assert err.count("\n") == (0 if "2>&-" in redirect else 1), err

@@ -213,7 +213,11 @@ def test_token_slow_server_ends_with_timeout(
     assert "timed out" in err and err.count("\n") == 1
 
 
-def test_token_timeout_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "1e400", "1e12", "86401", "x"])
+def test_token_timeout_must_be_positive(capsys: pytest.CaptureFixture[str], value: str) -> None:
+    """inf and 1e12 overflowed in the socket wait (OverflowError); now usage errors."""
     with pytest.raises(SystemExit) as info:
-        main(["token", "quay.io/org/app", "--timeout", "0"])
+        main(["token", "quay.io/org/app", "--timeout", value])
     assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --timeout: {value!r} is not a positive number of seconds" in err

@@ -147,6 +147,14 @@ ENTRY_ERRORS = [
     ({"auths": {"quay.io": "abc"}}, "auths['quay.io'] must be an object, not string", "quay.io"),
     ({"auths": {"quay.io": {"auth": 5}}}, "auths['quay.io'].auth must be a string", "quay.io"),
     ({"auths": {"q": {"username": []}}}, "auths['q'].username must be a string", "q"),
+    # a lone surrogate escape is not text: it cannot be sent (issue 10, finding 7)
+    *[
+        ({"auths": {"q": {"username": "u", field: "se\ud800cret"}}},
+         f"auths['q'].{field} holds a lone surrogate escape (\\ud800)", "q")
+        for field in ("password", "identitytoken", "registrytoken", "email")
+    ],
+    ({"auths": {"q": {"username": "b\udfffob", "password": "p"}}},
+     "auths['q'].username holds a lone surrogate escape (\\udfff)", "q"),
 ]
 
 

@@ -477,6 +477,21 @@ def test_not_executable_is_not_installed(fakes: Fakes) -> None:
         HelperClient("noexec").list()
 
 
+@pytest.mark.parametrize("action", ["get", "list"])
+def test_missing_interpreter_is_a_broken_helper_not_a_missing_one(
+    fakes: Fakes, action: str
+) -> None:
+    """exec says ENOENT for a script whose #! interpreter is gone: the helper is installed
+    (a lookup must not go on without it, issue 11 #3) and the message says what is missing."""
+    client = fakes.script("noshebang", "#!/nonexistent/python3\nprint('{}')\n")
+    assert program_exists("noshebang")
+    with pytest.raises(HelperError) as info:
+        _call(client, action)
+    assert not isinstance(info.value, HelperNotInstalled)
+    assert "interpreter on its #! line" in str(info.value)
+    assert str(fakes.bin / "docker-credential-noshebang") in str(info.value)
+
+
 def test_unrunnable_program_is_helper_error(fakes: Fakes) -> None:
     client = fakes.script("broken", "this is not a program\x00\x01")
     with pytest.raises(HelperError, match="docker-credential-broken list") as info:
@@ -574,7 +589,7 @@ def test_timeout_kills_the_whole_process_group(
                 os.kill(int(childfile.read_text()), signal.SIGKILL)
 
 
-@pytest.mark.parametrize("value", ["abc", "0", "-1", "nan", "inf", "30s"])
+@pytest.mark.parametrize("value", ["abc", "0", "-1", "nan", "inf", "30s", "1e12", "1e400"])
 def test_invalid_timeout_env(fakes: Fakes, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     client = fakes.make(list={"out": "{}"})
     monkeypatch.setenv(TIMEOUT_ENV, value)
@@ -591,7 +606,7 @@ def test_valid_timeout_env(fakes: Fakes, monkeypatch: pytest.MonkeyPatch, value:
     assert fakes.make(list={"out": "{}"}).list() == {}
 
 
-@pytest.mark.parametrize("value", [0, -1.0, float("nan"), float("inf")])
+@pytest.mark.parametrize("value", [0, -1.0, float("nan"), float("inf"), 1e12])
 def test_invalid_timeout_argument(value: float) -> None:
     with pytest.raises(InvalidArgument, match="timeout"):
         HelperClient("fake", timeout=value)

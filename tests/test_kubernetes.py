@@ -892,7 +892,8 @@ def test_plugin_malformed_requests(tmp_path: Path, data: str) -> None:
 
 
 def test_plugin_usage_errors(tmp_path: Path) -> None:
-    for args in (["--cache-duration", "5"], ["--timeout", "0"], ["--timeout", "x"]):
+    for args in (["--cache-duration", "5"], ["--timeout", "0"], ["--timeout", "x"],
+                 ["--timeout", "inf"], ["--timeout", "1e12"]):
         proc = run_plugin(request("quay.io/a/b"), tmp_path / "docker", *args)
         assert proc.returncode == 2, args
         assert "Traceback" not in proc.stderr

@@ -204,8 +204,9 @@ def _stream(data: bytes, *, errors: str = "strict") -> io.TextIOWrapper:
     return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors=errors)
 
 
-def run_cli(argv: Sequence[str], stdin: bytes = b"") -> Result:
-    """``dockercreds`` in this process, with real-looking streams (UTF-8, strict stdout)."""
+def run_cli(argv: Sequence[str], stdin: Optional[bytes] = b"") -> Result:
+    """``dockercreds`` in this process, with real-looking streams (UTF-8, strict stdout);
+    ``stdin=None`` is a closed stdin (``<&-``: Python's sys.stdin is None)."""
     from dockercreds import cli
 
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict", write_through=True)
@@ -213,7 +214,9 @@ def run_cli(argv: Sequence[str], stdin: bytes = b"") -> Result:
         io.BytesIO(), encoding="utf-8", errors="backslashreplace", write_through=True
     )
     old = sys.stdin, sys.stdout, sys.stderr
-    sys.stdin, sys.stdout, sys.stderr = _stream(stdin), out, err
+    sys.stdin, sys.stdout, sys.stderr = (
+        None if stdin is None else _stream(stdin), out, err  # type: ignore[assignment]
+    )
     try:
         try:
             code: Any = cli.main(list(argv))

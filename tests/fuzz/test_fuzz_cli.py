@@ -69,6 +69,39 @@ def test_random_argv(isolated: Path, argv: list[str], stdin: bytes) -> None:
     )
 
 
+@fuzz(60)
+@given(st.lists(words, max_size=6))
+def test_random_argv_with_stdin_closed(isolated: Path, argv: list[str]) -> None:
+    """``<&-``: every command that reads stdin says so in one line (was AttributeError)."""
+    if argv and argv[0] in ("login", "logout", "migrate"):
+        argv = [*argv, "--config", str(isolated / "config.json")]
+    result = run_cli(argv, stdin=None)
+    check_program(result, prints_secrets=bool(argv) and argv[0] in ("get", "k8s-secret"),
+                  migrate="migrate" in argv)
+
+
+timeout_text = (
+    st.floats(allow_nan=True, allow_infinity=True).map(repr)
+    | st.integers(min_value=-(10**30), max_value=10**30).map(str)
+    | st.from_regex(r"\A[-+]?[0-9]{0,5}(\.[0-9]{0,3})?([eE][-+]?[0-9]{1,4})?\Z")
+    | nasty_text
+)
+
+
+@fuzz(60)
+@given(st.sampled_from(["token", "kubelet-plugin"]), timeout_text)
+def test_any_timeout_text(isolated: Path, command: str, value: str) -> None:
+    """A usage error or a run, never an OverflowError from a socket or timer wait."""
+    config = isolated / "empty.json"
+    config.write_text("{}")
+    argv = [command, f"--timeout={value}", "--config", str(config)]
+    if command == "token":
+        argv.append("127.0.0.1:9/org/app")  # refused at once: the timeout is armed, not used
+    request = {"apiVersion": "credentialprovider.kubelet.k8s.io/v1",
+               "kind": "CredentialProviderRequest", "image": "quay.io/org/app"}
+    check_program(run_cli(argv, stdin=json.dumps(request).encode()))
+
+
 @fuzz(100)
 @given(st.sampled_from(["get", "explain", "logout", "k8s-secret"]),
        docker_configs.map(json.dumps), image_words)
