@@ -180,32 +180,43 @@ _ENTRY_FIELDS = ("username", "password", "auth", "identitytoken", "registrytoken
 _ENTRY_FIELD_SET = frozenset(_ENTRY_FIELDS)
 
 
+def plain_auth(value: Any) -> Optional[Tuple[str, str]]:
+    """(username, password) of ``{"auth": "<base64 of user:password>"}``, else None.
+
+    What docker login writes, nearly every entry: read without the general rules of
+    :func:`_decode_entry`, which decide everything else (and say what is wrong).
+    """
+    if type(value) is not dict or len(value) != 1:
+        return None
+    auth = value.get("auth")
+    if type(auth) is not str or not auth:
+        return None
+    if sys.version_info >= (3, 11):  # Go's StdEncoding, in C
+        if len(auth) % 4:  # strict_mode lets an extra "=" through: Go does not
+            return None
+        try:
+            raw = a2b_base64(auth, strict_mode=True)
+        except (binascii.Error, ValueError):
+            return None
+    else:  # pragma: no cover - Python < 3.11
+        raw = b64decode(auth)
+        if raw is None:
+            return None
+    try:
+        user, sep, secret = raw.decode().partition(":")
+    except UnicodeDecodeError:
+        return None
+    if not sep or not user or "\x00" in secret:
+        return None
+    return user, secret
+
+
 def _decode_entry(key: str, value: Any, where: str, path: Optional[str]) -> AuthEntry:
     """One ``auths`` value as Docker reads it (:class:`ConfigFormatError` when it cannot be).
 
-    Raises :class:`_Ambiguous` for a plain dict with two spellings of one field.
+    Raises :class:`_Ambiguous` for a plain dict with two spellings of one field. (The
+    common ``{"auth": "..."}`` is read first by :meth:`DockerConfig._decode`.)
     """
-    if type(value) is dict and len(value) == 1:
-        # {"auth": "..."}: what docker login writes, nearly every entry; decoded
-        # inline, anything unusual goes the general way below
-        auth = value.get("auth")
-        raw = None
-        if type(auth) is str and auth:
-            if sys.version_info >= (3, 11):  # Go's StdEncoding, without a call per entry
-                if not len(auth) % 4:
-                    try:
-                        raw = a2b_base64(auth, strict_mode=True)
-                    except (binascii.Error, ValueError):
-                        pass
-            else:  # pragma: no cover - Python < 3.11
-                raw = b64decode(auth)
-        if raw is not None:
-            try:
-                user, sep, secret = raw.decode().partition(":")
-            except UnicodeDecodeError:
-                sep = ""
-            if sep and user and "\x00" not in secret:
-                return _new_entry(AuthEntry, (key, user, secret or None, None, None, None))
     if value is None:
         return AuthEntry(key)
     label = f"auths[{without_userinfo(key)!r}]"  # user info in a key is no one's business
@@ -336,6 +347,7 @@ class DockerConfig:
                 self.auths.__getitem__,
                 cred_helpers=self.cred_helpers,
                 legacy=self.source.kind == "legacy",
+                contains=self.auths.raw,
             )
         return index
 
@@ -358,6 +370,9 @@ class DockerConfig:
         return _key_line(self._text, key, legacy=self.source.kind == "legacy")
 
     def _decode(self, key: str, value: Any) -> AuthEntry:
+        pair = plain_auth(value)
+        if pair is not None:
+            return _new_entry(AuthEntry, (key, pair[0], pair[1] or None, None, None, None))
         where, path = self.source.label, self.source.path
         try:
             try:

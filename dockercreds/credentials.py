@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Optional, Tuple
 
-__all__ = ["TOKEN_USERNAME", "Credentials"]
+__all__ = ["TOKEN_USERNAME", "Credentials", "new_credentials"]
 
 #: The username a credential helper uses to say "the secret is an identity token".
 TOKEN_USERNAME = "<token>"  # noqa: S105 - a marker, not a password
@@ -47,14 +47,7 @@ class Credentials:
         source: str = "",
         email: Optional[str] = None,
     ) -> None:
-        set_ = object.__setattr__  # unrolled: every lookup builds one
-        set_(self, "server", server)
-        set_(self, "username", username)
-        set_(self, "password", password)
-        set_(self, "identity_token", identity_token)
-        set_(self, "registry_token", registry_token)
-        set_(self, "source", source)
-        set_(self, "email", email)
+        _fill(self, server, username, password, identity_token, registry_token, source, email)
 
     @classmethod
     def from_helper(cls, server: str, username: str, secret: str, *, source: str) -> Credentials:
@@ -113,3 +106,53 @@ class Credentials:
         )
 
     __str__ = __repr__
+
+
+# The slots' own setters: what __setattr__ (which refuses every change) would have used.
+# Unrolled calls of them, because every lookup builds a Credentials.
+_SET = tuple(getattr(Credentials, name).__set__ for name in (
+    "server", "username", "password", "identity_token", "registry_token", "source", "email"
+))
+_set_server, _set_user, _set_password, _set_identity, _set_registry, _set_source, _set_email = _SET
+_new = object.__new__
+
+
+def _fill(
+    self: Credentials,
+    server: str,
+    username: Optional[str],
+    password: Optional[str],
+    identity_token: Optional[str],
+    registry_token: Optional[str],
+    source: str,
+    email: Optional[str],
+) -> None:
+    _set_server(self, server)
+    _set_user(self, username)
+    _set_password(self, password)
+    _set_identity(self, identity_token)
+    _set_registry(self, registry_token)
+    _set_source(self, source)
+    _set_email(self, email)
+
+
+def new_credentials(
+    server: str,
+    username: Optional[str],
+    password: Optional[str],
+    identity_token: Optional[str],
+    registry_token: Optional[str],
+    source: str,
+    email: Optional[str],
+) -> Credentials:
+    """``Credentials(server, username=..., ...)`` with every field given in slot order,
+    without the keyword handling: for the lookup paths that build one per answer."""
+    creds: Credentials = _new(Credentials)
+    _set_server(creds, server)
+    _set_user(creds, username)
+    _set_password(creds, password)
+    _set_identity(creds, identity_token)
+    _set_registry(creds, registry_token)
+    _set_source(creds, source)
+    _set_email(creds, email)
+    return creds

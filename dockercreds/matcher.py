@@ -34,7 +34,18 @@ bad entry is reported by the lookup that uses it. Data flows one way: config sou
 from __future__ import annotations
 
 import re
-from typing import Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import (
+    Callable,
+    Container,
+    Dict,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
 
 from .entry import AuthEntry
 from .errors import InvalidRegistry
@@ -160,6 +171,52 @@ def _fast_hosts(keys: Sequence[str]) -> List[str]:
     return out
 
 
+_LABEL_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789._-"
+
+
+def _affix_of(keys: Sequence[str], contains: Container[str]) -> Optional[Tuple[str, str]]:
+    """``(prefix, suffix)`` when every key is ``prefix + host + suffix``, else None.
+
+    The shape of a large config: every key a bare host (``("", "")``), or a URL of one
+    scheme and one path (``("https://", "/v2/")``, as old ``docker login`` wrote them),
+    with each host made of lowercase letters, digits, ``.``, ``_`` and ``-`` only (no
+    port). Then the key of a host is known without reading every key: the index probes
+    ``prefix + host + suffix`` (:meth:`KeyIndex.lookup`). Checked with a few passes of
+    C string methods over all the keys at once; ``contains`` is the set of keys.
+
+    Why the checks are exact: ``joined`` (the keys, a line each) starts with the prefix
+    and ends with the suffix; ``sep`` (suffix, newline, prefix) occurs ``n - 1`` times,
+    without overlap, in the text between them, and every character there that is not a
+    label character belongs to one of them (counted: a newline inside a key, a port, a
+    ``/``, an upper-case letter would be one more). So there are ``n - 1`` newlines, each
+    with the suffix before it and the prefix after it, no line is too short to hold both,
+    and what is left between them is the hosts. A line that is only prefix + suffix (no
+    host) is the key ``prefix + suffix``.
+    """
+    n = len(keys)
+    if not n:
+        return None
+    first = keys[0]
+    prefix = "https://" if first.startswith("https://") else (
+        "http://" if first.startswith("http://") else ""
+    )
+    cut = first.find("/", len(prefix))
+    suffix = first[cut:] if cut >= 0 else ""
+    if (suffix and not prefix) or prefix + suffix in contains:
+        return None  # a namespace key (host/path), or a key without a host
+    joined = "\n".join(keys)  # starts with prefix + host + suffix: the first key
+    if not joined.isascii() or not joined.endswith(suffix):
+        return None
+    middle = joined[len(prefix) : len(joined) - len(suffix)]
+    sep = suffix + "\n" + prefix
+    if sep != "\n" and middle.count(sep) != n - 1:
+        return None
+    other = len(middle.encode("ascii").translate(None, _LABEL_BYTES))
+    if other != (n - 1) * len(sep.encode("ascii").translate(None, _LABEL_BYTES)):
+        return None
+    return prefix, suffix
+
+
 _GLOB_META = frozenset("*?[")
 _LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
 
@@ -280,9 +337,14 @@ class KeyIndex:
     """
 
     def __init__(self, entry: Callable[[str], AuthEntry]) -> None:
-        self.hosts: Dict[str, str] = {}
-        self.namespaces: Dict[Tuple[str, str], str] = {}
-        self.collisions: Dict[Place, List[str]] = {}
+        self._hosts: Dict[str, str] = {}
+        self._namespaces: Dict[Tuple[str, str], str] = {}
+        self._collisions: Dict[Place, List[str]] = {}
+        # every key is prefix + host + suffix (_affix_of): lookups probe ``_keys``, and
+        # the dicts above are filled from ``_pending`` only when someone reads them
+        self._affix: Optional[Tuple[str, str]] = None
+        self._keys: Container[str] = ()
+        self._pending: Optional[Sequence[str]] = None
         # host -> (rank, helper name, raw key), best key first
         self.helpers: Dict[str, List[Tuple[Tuple[int, str], str, str]]] = {}
         self.ignored: Dict[str, str] = {}
@@ -302,14 +364,21 @@ class KeyIndex:
         *,
         cred_helpers: Optional[Mapping[str, str]] = None,
         legacy: bool = False,
+        contains: Optional[Container[str]] = None,
     ) -> KeyIndex:
         """The index of ``keys`` (raw ``auths`` keys) and ``cred_helpers``.
 
         ``entry(raw)`` decodes the entry of a raw key; it is called when a lookup picks
         that key. ``legacy``: keys of a ``~/.dockercfg``, cut at the first ``/``.
+        ``contains``: the keys as a set (or mapping); with it, keys of one shape are not
+        read one by one at all (:func:`_affix_of`).
         """
         index = cls(entry)
-        if keys:
+        if keys and contains is not None and not legacy:
+            affix = _affix_of(keys, contains)
+            if affix is not None:
+                index._affix, index._keys, index._pending = affix, contains, keys
+        if keys and index._affix is None:
             index._add_auths(keys, legacy)
         for raw, helper in (cred_helpers or {}).items():
             index._add_helper(raw, helper)
@@ -318,12 +387,52 @@ class KeyIndex:
         index.globs.sort(key=lambda g: (-g.literal_labels, g.raw))
         return index
 
+    @property
+    def hosts(self) -> Dict[str, str]:
+        """Normalized host -> its best raw key."""
+        if self._pending is not None:
+            self._materialize()
+        return self._hosts
+
+    @property
+    def namespaces(self) -> Dict[Tuple[str, str], str]:
+        """(host, namespace path) -> its best raw key."""
+        if self._pending is not None:
+            self._materialize()
+        return self._namespaces
+
+    @property
+    def collisions(self) -> Dict[Place, List[str]]:
+        """Place -> every raw key for it, best first (only places with several)."""
+        if self._pending is not None:
+            self._materialize()
+        return self._collisions
+
+    def _materialize(self) -> None:
+        keys, self._pending = self._pending, None
+        if keys:
+            self._add_auths(keys, False)
+
+    def _affix_lookup(self, host: str) -> Tuple[Optional[str], Tuple[str, ...]]:
+        """(best raw key, the keys it beat) for ``host``, probing the keys' one shape."""
+        prefix, suffix = self._affix  # type: ignore[misc]
+        keys = self._keys
+        if host in HUB_ALIASES:  # the keys of every alias are Docker Hub's
+            if host != HUB_DOMAIN:
+                return None, ()
+            found = sorted(
+                (k for k in (prefix + a + suffix for a in HUB_ALIASES) if k in keys), key=_rank
+            )
+            return (found[0], tuple(found[1:])) if found else (None, ())
+        raw = prefix + host + suffix
+        return (raw if raw in keys else None), ()
+
     def _add_auths(self, keys: Sequence[str], legacy: bool) -> None:
         hosts = _fast_hosts(keys)
         if "" not in hosts:  # every key a host key: build in bulk
             best = dict(zip(hosts, keys))
             if len(best) == len(keys):  # no two keys for one place: nothing to rank
-                self.hosts = best
+                self._hosts = best
                 return
         groups: Dict[Place, List[str]] = {}
         for raw, host in zip(keys, hosts):
@@ -344,11 +453,11 @@ class KeyIndex:
         for place, bucket in groups.items():
             if len(bucket) > 1:
                 bucket.sort(key=_rank)
-                self.collisions[place] = bucket
+                self._collisions[place] = bucket
             if isinstance(place, tuple):
-                self.namespaces[place] = bucket[0]
+                self._namespaces[place] = bucket[0]
             else:
-                self.hosts[place] = bucket[0]
+                self._hosts[place] = bucket[0]
 
     def _add_helper(self, raw: str, helper: str) -> None:
         try:
@@ -401,6 +510,19 @@ class KeyIndex:
         """Every glob key matching ``host``, best first (for ``explain``)."""
         return [g for g in self.globs if g.matches(host)]
 
+    def host_key(self, host: str) -> Optional[str]:
+        """The best raw key for the whole registry ``host`` (normalized), or None.
+
+        What :meth:`lookup` picks for ``path=""``, without decoding or remembering it.
+        """
+        affix = self._affix
+        if affix is None:
+            return self._hosts.get(host)
+        if host in HUB_ALIASES:
+            return self._affix_lookup(host)[0]
+        raw = affix[0] + host + affix[1]  # _affix_lookup, inline: every lookup comes here
+        return raw if raw in self._keys else None
+
     def lookup(self, host: str, path: str = "") -> Optional[Match]:
         """The most specific entry for repository ``path`` on normalized ``host``.
 
@@ -414,21 +536,26 @@ class KeyIndex:
         place: Place = host
         namespace = ""
         raw = None
-        if path and self.namespaces:
-            segments = path.split("/")
-            for n in range(len(segments), 0, -1):
-                ns = "/".join(segments[:n])
-                raw = self.namespaces.get((host, ns))
-                if raw is not None:
-                    place, namespace = (host, ns), ns
-                    break
-        if raw is None:
-            raw = self.hosts.get(host)
+        shadowed: Tuple[str, ...] = ()
+        if self._affix is not None:  # keys of one shape: no namespaces, a probe
+            raw, shadowed = self._affix_lookup(host)
+        else:
+            if path and self._namespaces:
+                segments = path.split("/")
+                for n in range(len(segments), 0, -1):
+                    ns = "/".join(segments[:n])
+                    raw = self._namespaces.get((host, ns))
+                    if raw is not None:
+                        place, namespace = (host, ns), ns
+                        break
+            if raw is None:
+                raw = self._hosts.get(host)
+            if raw is not None and self._collisions:
+                bucket = self._collisions.get(place)
+                shadowed = tuple(bucket[1:]) if bucket else ()
         if raw is None:
             match = None
         else:
-            bucket = self.collisions.get(place) if self.collisions else None
-            shadowed = tuple(bucket[1:]) if bucket else ()
             match = _new_match(Match, (self._entry(raw), raw, namespace, shadowed))
         if len(memo) >= MEMO_LIMIT:
             memo.clear()

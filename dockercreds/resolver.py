@@ -37,8 +37,9 @@ from .config import (
     docker_config_path,
     iter_default_sources,
     load_file,
+    plain_auth,
 )
-from .credentials import Credentials
+from .credentials import Credentials, new_credentials
 from .errors import (
     HelperNotInstalled,
     HelperNotInstalledWarning,
@@ -564,10 +565,13 @@ def get_registry_credentials(
     ``strict`` and ``helper_cache``: as for :func:`resolve`.
     """
     if type(config) is DockerConfig and _no_store(config):
-        creds = config.answers.get(registry, _UNKNOWN)
+        answers = config.answers
+        creds = answers.get(registry, _UNKNOWN)
         if creds is _UNKNOWN:
             creds = _auths_answer(config, normalize_registry(registry))
-            _remember(config, registry, creds)
+            if len(answers) >= ANSWERS_LIMIT:  # _remember, inline: the hot path
+                answers.clear()
+            answers[registry] = creds
         return creds  # type: ignore[no-any-return]
     return resolve(
         normalize_registry(registry),
@@ -604,27 +608,33 @@ def _auths_answer(config: DockerConfig, host: str) -> Optional[Credentials]:
     A key in canonical form (``host[:port]``; ``https://index.docker.io/v1/`` for Docker
     Hub) beats every other spelling of its place (DESIGN.md "Keys"), so when it is there
     the answer needs no key index: a large config answers its first lookups without
-    reading every key. Otherwise the index decides, as in :func:`resolve`.
+    reading every key. Otherwise the index decides, as in :func:`resolve`. The common
+    entry (``{"auth": ...}``) is read straight into the answer; any other goes through
+    the config's decoder (which says what is wrong with a bad one).
     """
     raw = HUB_KEY if host == HUB_DOMAIN else host
     auths = config.auths
-    if raw in auths.raw:
-        entry = auths[raw]  # a bad entry raises here, as through the index
-    else:
-        match = config.index.lookup(host, "")
-        if match is None:
+    values = auths.raw
+    value = values.get(raw, _UNKNOWN)
+    if value is _UNKNOWN:
+        key = config.index.host_key(host)
+        if key is None:
             return None
-        raw, entry = match.key, match.entry
+        raw, value = key, values[key]
+    pair = plain_auth(value)
+    if pair is not None:  # the common entry, read straight into the answer
+        return new_credentials(raw, pair[0], pair[1] or None, None, None, config.source.label, None)
+    entry = auths[raw]  # a bad entry raises here, as through the index
     if not (entry.username or entry.password or entry.identity_token or entry.registry_token):
         return None  # {}: the store holds it, and there is no store
-    return Credentials(
+    return new_credentials(
         raw,
-        username=entry.username,
-        password=entry.password,
-        identity_token=entry.identity_token,
-        registry_token=entry.registry_token,
-        email=entry.email,
-        source=config.source.label,
+        entry.username,
+        entry.password,
+        entry.identity_token,
+        entry.registry_token,
+        config.source.label,
+        entry.email,
     )
 
 

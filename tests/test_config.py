@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import dockercreds.config as config_module
 from dockercreds.config import (
     DockerConfig,
     Source,
@@ -23,6 +24,7 @@ from dockercreds.config import (
     load_env,
     load_file,
     parse_config_text,
+    plain_auth,
 )
 from dockercreds.errors import (
     ConfigError,
@@ -645,3 +647,45 @@ def test_named_config_must_exist(tmp_path: Path) -> None:
     assert load_file(empty, must_exist=True).is_empty  # exists: 0 bytes is empty, as Docker
     if Path(os.devnull).exists():
         assert load_file(os.devnull, must_exist=True).is_empty  # "no config", named
+
+
+# ------------------------------------ the common entry, read without the general rules
+
+_AUTH_BYTES = st.one_of(
+    st.builds(lambda u, p: f"{u}:{p}".encode(), st.text(max_size=8), st.text(max_size=8)),
+    st.binary(max_size=24),
+    st.sampled_from([b"u:p", b":p", b"u:", b"u", b"u:p\x00", b"u:\x00p", b"\xff:\xfe", b"u:p:q"]),
+)
+_AUTH_TEXT = st.one_of(
+    _AUTH_BYTES.map(lambda b: base64.b64encode(b).decode()),
+    _AUTH_BYTES.map(lambda b: base64.b64encode(b).decode().rstrip("=")),  # no padding
+    _AUTH_BYTES.map(lambda b: base64.b64encode(b).decode() + "\n"),
+    _AUTH_BYTES.map(lambda b: base64.b64encode(b).decode() + "="),  # one "=" too many
+    st.text(max_size=12),
+)
+_ENTRY_VALUES = st.one_of(
+    st.builds(lambda a: {"auth": a}, _AUTH_TEXT),
+    st.builds(lambda a, e: {"auth": a, "email": e}, _AUTH_TEXT, st.text(max_size=4)),
+    st.builds(lambda a: {"Auth": a}, _AUTH_TEXT),
+    st.sampled_from([None, {}, [], "x", 1, {"auth": None}, {"auth": 1}, {"auth": ""}]),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_ENTRY_VALUES)
+def test_plain_auth_reads_what_the_general_decoder_reads(value: Any) -> None:
+    """The quick reading of ``{"auth": ...}`` answers only when the full rules agree."""
+    pair = plain_auth(value)
+    config = parse_config_text(json.dumps({"auths": {"k": value}}), Source("docker", "file:/x",
+                                                                         "/x"))
+    try:
+        general = config_module._decode_entry("k", value, "file:/x", "/x")
+    except ConfigFormatError:
+        assert pair is None
+        with pytest.raises(ConfigFormatError):
+            config.auths["k"]
+        return
+    assert config.auths["k"] == general  # the config's decoder: quick path or not
+    if pair is not None:
+        assert (general.username, general.password) == (pair[0], pair[1] or None)
+        assert (general.identity_token, general.registry_token, general.email) == (None,) * 3

@@ -722,6 +722,138 @@ def test_bulk_reading_is_used_for_one_form() -> None:
         assert matcher._bulk_hosts(keys) is None, keys
 
 
+# ------------------------------------------ keys of one shape: probed, not read (issue 12)
+#
+# When every key is prefix + host + suffix (matcher._affix_of), the index probes the key
+# of a host instead of reading every key. The probe must answer exactly what the index
+# built key by key answers, for every input: the tables hold the inputs that break a
+# careless check (a host with a path, a line too short for both prefix and suffix, a
+# newline inside a key, hosts that normalize), the property the rest.
+
+
+def _both(keys: Sequence[str]) -> Tuple[KeyIndex, KeyIndex]:
+    """(the index that may probe, the index built key by key) of the same keys."""
+    from dockercreds.entry import AuthEntry
+
+    def entry(raw: str) -> AuthEntry:
+        return AuthEntry(raw)
+
+    probing = KeyIndex.build(list(keys), entry, contains=set(keys))
+    reading = KeyIndex.build(list(keys), entry)
+    assert reading._affix is None
+    return probing, reading
+
+
+_SHAPE_QUERIES = ["a", "b", "v2", "a/b", "a:5000", "docker.io", "index.docker.io",
+                  "registry-1.docker.io", "host5.example.com", "missing.example.org", "",
+                  "a.io", "x"]
+
+
+def _same_answers(keys: Sequence[str]) -> KeyIndex:
+    probing, reading = _both(keys)
+    queries = set(_SHAPE_QUERIES)
+    for raw in keys:
+        understood = _ref_understand(raw)  # the hosts the keys name, as far as they do
+        if understood is not None:
+            queries.add(understood[0])
+    for host in sorted(queries):
+        for path in ("", "org", "org/app"):
+            got = probing.lookup(host, path)
+            want = reading.lookup(host, path)
+            assert (got and (got.key, got.namespace, got.shadowed)) == (
+                want and (want.key, want.namespace, want.shadowed)
+            ), (keys, host, path)
+        want_key = reading.lookup(host, "")
+        assert probing.host_key(host) == (want_key and want_key.key), (keys, host)
+        assert reading.host_key(host) == (want_key and want_key.key), (keys, host)
+    # what explain, list and the kubelet plugin read is the same, filled on demand
+    assert probing.hosts == reading.hosts
+    assert probing.namespaces == reading.namespaces
+    assert probing.collisions == reading.collisions
+    assert probing.ignored == reading.ignored
+    return probing
+
+
+ONE_SHAPE = [
+    ["https://host1.example.com/v2/", "https://host2.example.com/v2/"],
+    ["http://a/v1/", "http://b/v1/"],
+    ["https://a", "https://b"],
+    ["https://a/", "https://b/"],
+    ["a.io", "b.io", "c_d.e-f"],
+    ["a"],
+    ["https://a/v2/?x=1", "https://b/v2/?x=1"],
+    # Docker Hub under every alias: one place, ranked, the losers shadowed
+    ["https://docker.io/v2/", "https://index.docker.io/v2/", "https://quay.io/v2/"],
+    ["docker.io", "index.docker.io", "registry-1.docker.io", "quay.io"],
+    ["https://index.docker.io/v1/", "https://registry-1.docker.io/v1/"],
+]
+
+NOT_ONE_SHAPE = [
+    [],
+    ["https://a/v2/", "http://b/v2/"],  # two schemes
+    ["https://a/v2/", "https://b/v1/"],  # two paths
+    ["https://a/v2/", "https://b"],
+    ["a.io", "https://b.io"],
+    ["a.io/org", "b.io/org"],  # namespace keys
+    ["https://a:5000/v2/", "https://b:5000/v2/"],  # ports go the general way
+    ["a:5000"],
+    ["A.io", "b.io"],  # upper case normalizes
+    ["https://A/v2/", "https://a/v2/"],
+    ["https://u@a/v2/", "https://b/v2/"],
+    ["https://a/v2/", "https://x/y/v2/"],  # a host with a path of its own
+    ["https://a/v2/", "https://v2/", "https://x/y/v2/"],  # a line too short, balanced
+    ["https://a//", "https://", "https://b/c//"],
+    ["https:///v2/", "https://a/v2/"],  # no host
+    ["", "a"],
+    ["https://a/v2/\nhttps://b/v2/", "https://c/v2/"],  # a newline inside a key
+    ["a\nb", "c"],
+    ["é.io", "a.io"],
+    ["https://a/v2/", "https://b%2f/v2/"],
+    ["ftp://a/v2/", "ftp://b/v2/"],
+]
+
+
+@pytest.mark.parametrize("keys", ONE_SHAPE, ids=str)
+def test_keys_of_one_shape_are_probed(keys: List[str]) -> None:
+    assert _same_answers(keys)._affix is not None
+    assert _same_answers(list(reversed(keys)))._affix is not None
+
+
+@pytest.mark.parametrize("keys", NOT_ONE_SHAPE, ids=str)
+def test_other_keys_are_read_one_by_one(keys: List[str]) -> None:
+    assert _same_answers(keys)._affix is None
+
+
+def test_hub_key_wins_among_probed_aliases() -> None:
+    index = _same_answers(["http://docker.io/v1/", "http://index.docker.io/v1/"])
+    match = index.lookup("docker.io")
+    assert match is not None and match.key == "http://docker.io/v1/"
+    assert match.shadowed == ("http://index.docker.io/v1/",)
+    assert index.lookup("index.docker.io") is None  # not a normalized host: as when read
+
+
+_SHAPE_HOSTS = st.sampled_from(
+    ["a", "b", "v2", "a.io", "host5.example.com", "docker.io", "index.docker.io",
+     "registry-1.docker.io", "", "a/b", "x/y/v2", "A", "a:5000", "a:", "u@a", "a\nb", "é",
+     "a b", "a?x", "[::1]", "-", ".."]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(["", "https://", "http://", "HTTPS://"]),
+    st.sampled_from(["", "/", "/v2/", "/v1/", "//", "/v2//", "?x", "/v2/?t=1"]),
+    st.lists(_SHAPE_HOSTS, min_size=1, max_size=6, unique=True),
+    st.lists(st.sampled_from(["", "/", "/v2/", "v2/"]), max_size=2),
+)
+def test_one_shape_probe_equals_reading_every_key(
+    prefix: str, suffix: str, hosts: List[str], odd: List[str]
+) -> None:
+    keys = [prefix + h + suffix for h in hosts]
+    keys += [prefix + hosts[0] + o for o in odd]  # now and then a key of another shape
+    _same_answers(list(dict.fromkeys(keys)))
+
+
 def _imports(module: str) -> List[str]:
     import ast
 

@@ -1387,6 +1387,36 @@ def test_loaded_config_answers_as_resolve_does(start: int, tmp_path: Path) -> No
     )  # answered from the loaded config
 
 
+_MEMO_VALUES = [
+    entry("u", "p"), entry("u", ""), {"auth": b64("u:p\x00")}, {"auth": b64("u:p") + "\n"},
+    {"auth": base64.b64encode(b"\xff:\xfe").decode()}, {"auth": "bm9wZQ"},  # unpadded
+    {"auth": b64("u:p"), "email": "e@x"}, {"username": "u", "password": "p"},
+    {"identitytoken": "tok"}, {"registrytoken": "rt"}, {}, None, {"auth": b64("nocolon")},
+    {"auth": 5}, "text", {"Auth": b64("u:p")},
+]
+
+
+@pytest.mark.parametrize("value", _MEMO_VALUES, ids=repr)
+@pytest.mark.parametrize("key", ["quay.io", "https://quay.io/v2/"])
+def test_loaded_config_reads_every_entry_as_resolve_does(
+    value: Any, key: str, tmp_path: Path
+) -> None:
+    """The quick reading of the common entry, and every other entry, as resolve() reads it."""
+    auths = {key: value, "https://b.io/v2/": entry("b", "b")}
+    path = write_json(tmp_path / "c.json", {"auths": auths})
+
+    def answer(fn: Any) -> Any:
+        try:
+            creds = fn()
+        except ConfigFormatError as exc:
+            return ("error", str(exc))
+        return creds and tuple(getattr(creds, name) for name in Credentials.__slots__)
+
+    got = answer(lambda: get_registry_credentials("quay.io", config=load_config(path)))
+    want = answer(lambda: resolve("quay.io", "", config=load_config(path)))
+    assert got == want
+
+
 def test_loaded_config_with_a_store_asks_the_store_each_time(env: Env) -> None:
     env.helper("store", {"quay.io": ("s-user", "s-secret")})
     cfg = load_config(env.docker({"credsStore": "store", "auths": {"quay.io": {}}}))
