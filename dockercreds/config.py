@@ -215,7 +215,7 @@ def _decode_entry(key: str, value: Any, where: str, path: Optional[str]) -> Auth
     """One ``auths`` value as Docker reads it (:class:`ConfigFormatError` when it cannot be).
 
     Raises :class:`_Ambiguous` for a plain dict with two spellings of one field. (The
-    common ``{"auth": "..."}`` is read first by :meth:`DockerConfig._decode`.)
+    common ``{"auth": "..."}`` is read first by :class:`_EntryDecoder`.)
     """
     if value is None:
         return AuthEntry(key)
@@ -298,6 +298,57 @@ class AuthEntries(Mapping[str, AuthEntry]):
 _EMPTY: Mapping[str, Any] = {}
 
 
+class _EntryDecoder:
+    """Decodes the ``auths`` entries of one config source (what :class:`AuthEntries` calls).
+
+    Holds the source and its text, never the config: a loaded config is then no reference
+    cycle, and is freed as soon as its last user lets go (not at the next collection).
+    """
+
+    __slots__ = ("source", "text")
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.text = ""
+
+    def line_of(self, key: str) -> Optional[int]:
+        return _key_line(self.text, key, legacy=self.source.kind == "legacy")
+
+    def __call__(self, key: str, value: Any) -> AuthEntry:
+        pair = plain_auth(value)
+        if pair is not None:
+            return _new_entry(AuthEntry, (key, pair[0], pair[1] or None, None, None, None))
+        where, path = self.source.label, self.source.path
+        try:
+            try:
+                return _decode_entry(key, value, where, path)
+            except _Ambiguous:
+                # rare: decode again keeping every object's pairs in document order
+                return _decode_entry(key, self._pairs_value(key), where, path)
+        except ConfigFormatError as exc:
+            line = self.line_of(key)
+            if line is None:
+                raise
+            message = str(exc)
+            prefix = f"{where}: "
+            if message.startswith(prefix):
+                message = f"{prefix}line {line}: {message[len(prefix):]}"
+            raise ConfigFormatError(message, path=path, key=key, line=line) from None
+
+    def _pairs_value(self, key: str) -> Any:
+        text = self.text
+        if not text:  # pragma: no cover - only parsed configs hold plain dicts
+            raise ConfigFormatError(
+                f"{self.source.label}: auths[{without_userinfo(key)!r}] spells a field"
+                " twice", path=self.source.path, key=key
+            )
+        data, _ = _PAIRS_DECODER.raw_decode(text, _skip_ws(text))
+        if self.source.kind != "legacy":
+            data = _fields(data, _TOP_FIELDS).get("auths")
+        return data[key]
+
+
+
 class DockerConfig:
     """One loaded config source.
 
@@ -331,7 +382,7 @@ class DockerConfig:
         self._index: Optional[KeyIndex] = None
         #: whole answers of lookups that no credential store takes part in (resolver)
         self.answers: Dict[Any, Any] = {}
-        self._text = ""  # the source text, for lines in messages and rare re-reads
+        self._decoder = _EntryDecoder(source)
 
     @property
     def path(self) -> Optional[str]:
@@ -362,45 +413,22 @@ class DockerConfig:
             try:
                 self.auths[key]
             except ConfigFormatError as exc:
-                found.append(exc)
+                # kept as values: a traceback would tie this frame (and self) in a cycle
+                found.append(exc.with_traceback(None))
         return found
+
+    @property
+    def _text(self) -> str:
+        """The source text, for lines in messages and rare re-reads."""
+        return self._decoder.text
+
+    @_text.setter
+    def _text(self, text: str) -> None:
+        self._decoder.text = text
 
     def line_of(self, key: str) -> Optional[int]:
         """The line of ``auths`` key ``key`` in the source text (best effort), or None."""
-        return _key_line(self._text, key, legacy=self.source.kind == "legacy")
-
-    def _decode(self, key: str, value: Any) -> AuthEntry:
-        pair = plain_auth(value)
-        if pair is not None:
-            return _new_entry(AuthEntry, (key, pair[0], pair[1] or None, None, None, None))
-        where, path = self.source.label, self.source.path
-        try:
-            try:
-                return _decode_entry(key, value, where, path)
-            except _Ambiguous:
-                # rare: decode again keeping every object's pairs in document order
-                return _decode_entry(key, self._pairs_value(key), where, path)
-        except ConfigFormatError as exc:
-            line = self.line_of(key)
-            if line is None:
-                raise
-            message = str(exc)
-            prefix = f"{where}: "
-            if message.startswith(prefix):
-                message = f"{prefix}line {line}: {message[len(prefix):]}"
-            raise ConfigFormatError(message, path=path, key=key, line=line) from None
-
-    def _pairs_value(self, key: str) -> Any:
-        text = self._text
-        if not text:  # pragma: no cover - only parsed configs hold plain dicts
-            raise ConfigFormatError(
-                f"{self.source.label}: auths[{without_userinfo(key)!r}] spells a field"
-                " twice", path=self.source.path, key=key
-            )
-        data, _ = _PAIRS_DECODER.raw_decode(text, _skip_ws(text))
-        if self.source.kind != "legacy":
-            data = _fields(data, _TOP_FIELDS).get("auths")
-        return data[key]
+        return self._decoder.line_of(key)
 
     def __repr__(self) -> str:
         return (
@@ -620,7 +648,7 @@ def _build(data: Any, source: Source, legacy: bool) -> DockerConfig:
         creds_store=creds_store or None,
         data=data,
     )
-    config.auths = AuthEntries(auths_obj, config._decode)
+    config.auths = AuthEntries(auths_obj, config._decoder)
     return config
 
 

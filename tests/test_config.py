@@ -689,3 +689,29 @@ def test_plain_auth_reads_what_the_general_decoder_reads(value: Any) -> None:
     if pair is not None:
         assert (general.username, general.password) == (pair[0], pair[1] or None)
         assert (general.identity_token, general.registry_token, general.email) == (None,) * 3
+
+
+def test_a_loaded_config_is_freed_without_the_garbage_collector(tmp_path: Path) -> None:
+    """No reference cycle: a config (index and answers built) goes with its last user,
+    so its cost is paid where it is used, not at some later collection. (A bad entry's
+    error holds the frames it was raised in, as every Python exception does.)"""
+    import gc
+    import weakref
+
+    import dockercreds
+
+    path = tmp_path / "config.json"
+    keys = [f"https://h{i}.example.com/v2/" for i in range(50)] + ["quay.io/org", "Bad.io"]
+    auths: Dict[str, Any] = {k: {"auth": base64.b64encode(b"u:p").decode()} for k in keys}
+    path.write_text(json.dumps({"auths": auths}))
+    gc.disable()
+    try:
+        config = dockercreds.load_config(path)
+        assert dockercreds.get_registry_credentials("h3.example.com", config=config)
+        assert dockercreds.get_credentials("quay.io/org/app", config=config)
+        assert config.index.hosts and not config.problems()
+        ref = weakref.ref(config)
+        del config
+        assert ref() is None
+    finally:
+        gc.enable()
