@@ -111,8 +111,10 @@ def floor_fn(path: Path) -> Callable[[], float]:
     def run() -> float:
         start = time.perf_counter()
         with open(path, "rb") as f:
-            json.loads(f.read())
-        return time.perf_counter() - start
+            data = json.loads(f.read())
+        seconds = time.perf_counter() - start
+        del data  # freed outside the timer, as the other two free their configs
+        return seconds
 
     return run
 
