@@ -148,11 +148,5 @@ def new_credentials(
     """``Credentials(server, username=..., ...)`` with every field given in slot order,
     without the keyword handling: for the lookup paths that build one per answer."""
     creds: Credentials = _new(Credentials)
-    _set_server(creds, server)
-    _set_user(creds, username)
-    _set_password(creds, password)
-    _set_identity(creds, identity_token)
-    _set_registry(creds, registry_token)
-    _set_source(creds, source)
-    _set_email(creds, email)
+    _fill(creds, server, username, password, identity_token, registry_token, source, email)
     return creds
