@@ -348,7 +348,6 @@ class _EntryDecoder:
         return data[key]
 
 
-
 class DockerConfig:
     """One loaded config source.
 
@@ -382,7 +381,7 @@ class DockerConfig:
         self._index: Optional[KeyIndex] = None
         #: whole answers of lookups that no credential store takes part in (resolver)
         self.answers: Dict[Any, Any] = {}
-        self._decoder = _EntryDecoder(source)
+        self._decoder = _EntryDecoder(source)  # holds the source text once it is parsed
 
     @property
     def path(self) -> Optional[str]:
@@ -416,15 +415,6 @@ class DockerConfig:
                 # kept as values: a traceback would tie this frame (and self) in a cycle
                 found.append(exc.with_traceback(None))
         return found
-
-    @property
-    def _text(self) -> str:
-        """The source text, for lines in messages and rare re-reads."""
-        return self._decoder.text
-
-    @_text.setter
-    def _text(self, text: str) -> None:
-        self._decoder.text = text
 
     def line_of(self, key: str) -> Optional[int]:
         """The line of ``auths`` key ``key`` in the source text (best effort), or None."""
@@ -604,7 +594,7 @@ def parse_config_text(text: str, source: Source, *, legacy: bool = False) -> Doc
         data, _ = _decode_json(text, source, start, _PAIRS_DECODER)
         config = _build(data, source, legacy)
     config.warnings = warnings
-    config._text = text
+    config._decoder.text = text
     return config
 
 
@@ -888,7 +878,7 @@ def _check_one(report: CheckReport, label: str, load: Callable[[], Optional[Dock
     report.problems.extend(str(exc) for exc in problems)
     for raw, why in sorted(config.index.ignored.items()):
         report.warnings.append(f"{label}: ignored key {without_userinfo(raw)!r}: {why}")
-    if config.is_empty and not config._text:
+    if config.is_empty and not config._decoder.text:
         summary = "missing or empty (an empty config)"
     else:
         summary = (

@@ -110,10 +110,12 @@ class Credentials:
 
 # The slots' own setters: what __setattr__ (which refuses every change) would have used.
 # Unrolled calls of them, because every lookup builds a Credentials.
-_SET = tuple(getattr(Credentials, name).__set__ for name in (
-    "server", "username", "password", "identity_token", "registry_token", "source", "email"
-))
-_set_server, _set_user, _set_password, _set_identity, _set_registry, _set_source, _set_email = _SET
+_set_server, _set_user, _set_password, _set_identity, _set_registry, _set_source, _set_email = (
+    getattr(Credentials, name).__set__
+    for name in (
+        "server", "username", "password", "identity_token", "registry_token", "source", "email"
+    )
+)
 _new = object.__new__
 
 

@@ -413,19 +413,15 @@ class KeyIndex:
         if keys:
             self._add_auths(keys, False)
 
-    def _affix_lookup(self, host: str) -> Tuple[Optional[str], Tuple[str, ...]]:
-        """(best raw key, the keys it beat) for ``host``, probing the keys' one shape."""
+    def _hub_probe(self) -> Tuple[Optional[str], Tuple[str, ...]]:
+        """(best raw key, the keys it beat) for Docker Hub in keys of one shape: the key
+        of every alias is Hub's, ranked as when every key is read."""
         prefix, suffix = self._affix  # type: ignore[misc]
         keys = self._keys
-        if host in HUB_ALIASES:  # the keys of every alias are Docker Hub's
-            if host != HUB_DOMAIN:
-                return None, ()
-            found = sorted(
-                (k for k in (prefix + a + suffix for a in HUB_ALIASES) if k in keys), key=_rank
-            )
-            return (found[0], tuple(found[1:])) if found else (None, ())
-        raw = prefix + host + suffix
-        return (raw if raw in keys else None), ()
+        found = sorted(
+            (k for k in (prefix + a + suffix for a in HUB_ALIASES) if k in keys), key=_rank
+        )
+        return (found[0], tuple(found[1:])) if found else (None, ())
 
     def _add_auths(self, keys: Sequence[str], legacy: bool) -> None:
         hosts = _fast_hosts(keys)
@@ -518,9 +514,9 @@ class KeyIndex:
         affix = self._affix
         if affix is None:
             return self._hosts.get(host)
-        if host in HUB_ALIASES:
-            return self._affix_lookup(host)[0]
-        raw = affix[0] + host + affix[1]  # _affix_lookup, inline: every lookup comes here
+        if host in HUB_ALIASES:  # an alias other than docker.io is no normalized host
+            return self._hub_probe()[0] if host == HUB_DOMAIN else None
+        raw = affix[0] + host + affix[1]  # keys of one shape: the key is known, probe it
         return raw if raw in self._keys else None
 
     def lookup(self, host: str, path: str = "") -> Optional[Match]:
@@ -538,7 +534,10 @@ class KeyIndex:
         raw = None
         shadowed: Tuple[str, ...] = ()
         if self._affix is not None:  # keys of one shape: no namespaces, a probe
-            raw, shadowed = self._affix_lookup(host)
+            if host == HUB_DOMAIN:
+                raw, shadowed = self._hub_probe()
+            else:
+                raw = self.host_key(host)
         else:
             if path and self._namespaces:
                 segments = path.split("/")
